@@ -1,0 +1,1 @@
+"""HTTP surface: FastAPI routers for each door and endpoint group, and error rendering per dialect."""

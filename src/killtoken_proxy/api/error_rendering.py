@@ -1,0 +1,88 @@
+"""Render a gateway error in the dialect of the door it came through, always with the spec's code."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from killtoken_proxy.errors import KillTokenError
+
+log = logging.getLogger("killtoken")
+
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "insufficient_quota",
+    403: "permission_error",
+    404: "not_found_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    501: "not_implemented_error",
+}
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+}
+
+
+def error_body(path: str, error: KillTokenError) -> dict[str, Any]:
+    if path.startswith("/v1/openai") or path.startswith("/chat/completions"):
+        return {
+            "error": {
+                "message": error.message,
+                "type": _OPENAI_TYPES.get(error.status, "api_error"),
+                "param": error.param,
+                "code": error.code,
+            }
+        }
+    if path.startswith("/v1/anthropic"):
+        return {
+            "type": "error",
+            "error": {"type": _ANTHROPIC_TYPES.get(error.status, "api_error"), "message": error.message},
+            "code": error.code,
+        }
+    return {"error": error.code, "message": error.message}
+
+
+def render(request: Request, error: KillTokenError) -> JSONResponse:
+    return JSONResponse(error_body(request.url.path, error), status_code=error.status, headers=error.headers)
+
+
+def install(app: FastAPI) -> None:
+    async def on_gateway_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, KillTokenError)
+        return render(request, exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+        message = f"No route {request.method} {request.url.path}." if exc.status_code in (404, 405) else str(exc.detail)
+        return render(request, KillTokenError(message, code=code, status=exc.status_code))
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+        message = f"Invalid `{where}`: {first.get('msg', 'bad value')}." if where else "Invalid request."
+        return render(request, KillTokenError(message, code="invalid_request", status=400, param=where or None))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Only a bug lands here; the traceback goes to the log, never to the client.
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return render(request, KillTokenError("Internal error in KillToken.", code="internal_error", status=500))
+
+    app.add_exception_handler(KillTokenError, on_gateway_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,41 @@
+"""`create_app(settings)`: builds the FastAPI app; the store and clients open in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from killtoken_proxy import __version__
+from killtoken_proxy.api import chat, error_rendering, health, provider_credentials, requests_history
+from killtoken_proxy.providers.base import ProviderAdapter
+from killtoken_proxy.runtime import Runtime
+from killtoken_proxy.settings import Settings
+
+
+def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings, adapters)
+        runtime.open()
+        try:
+            await runtime.start()
+            app.state.runtime = runtime
+            yield
+        finally:
+            await runtime.stop()
+            runtime.close()
+
+    app = FastAPI(
+        title="KillToken",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    error_rendering.install(app)
+    for module in (health, chat, requests_history, provider_credentials):
+        app.include_router(module.router)
+    return app

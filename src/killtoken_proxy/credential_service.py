@@ -1,0 +1,141 @@
+"""Adding, listing and removing provider credentials: secrets to the secret store, metadata to TinyDB."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from killtoken_proxy.errors import InvalidRequest, NotFound, SecretsUnavailable
+from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderAdapter
+from killtoken_proxy.secrets.secret_store import SecretStore, credential_entry
+from killtoken_proxy.store.credentials import CredentialMeta, CredentialStore
+
+LABEL_MAX_CHARS = 80
+
+
+def _invalid(message: str, param: str | None = None) -> InvalidRequest:
+    return InvalidRequest(message, code="invalid_credential", param=param)
+
+
+def _secrets_from(body: Mapping[str, Any], shape: CredentialShape, provider: str) -> dict[str, str]:
+    given = body.get("secrets")
+    if given is None:
+        given = {"apiKey": body["apiKey"]} if "apiKey" in body else {}
+    if not isinstance(given, dict):
+        raise _invalid("`secrets` must be an object.", "secrets")
+    allowed = shape.secret_fields + shape.optional_secret_fields
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise _invalid(
+            f"A {provider} credential has no secret field(s) {', '.join(unknown)}; expected {', '.join(allowed)}.",
+            "secrets",
+        )
+    secrets: dict[str, str] = {}
+    for name in allowed:
+        value = given.get(name)
+        if value is None and name in shape.optional_secret_fields:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            where = "apiKey" if shape.secret_fields == ("apiKey",) else f"secrets.{name}"
+            raise _invalid(f"A {provider} credential needs `{where}` (a non-empty string).", where)
+        secrets[name] = value.strip()
+    return secrets
+
+
+def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str) -> dict[str, Any]:
+    config = body.get("config") or {}
+    if not isinstance(config, dict):
+        raise _invalid("`config` must be an object.", "config")
+    unknown = sorted(set(config) - set(shape.config_fields))
+    if unknown:
+        raise _invalid(
+            f"A {provider} credential has no config field(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(shape.config_fields)}.",
+            "config",
+        )
+    for name in shape.required_config:
+        if not isinstance(config.get(name), str) or not config[name].strip():
+            raise _invalid(f"A {provider} credential needs `config.{name}`.", f"config.{name}")
+    base_url = config.get("baseUrl")
+    if base_url is not None:
+        parsed = urlparse(str(base_url))
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise _invalid("`config.baseUrl` must be an http(s) URL such as https://host/v1.", "config.baseUrl")
+    return {k: v.strip() if isinstance(v, str) else v for k, v in config.items()}
+
+
+def _last4(secrets: dict[str, str]) -> str:
+    primary = next(iter(secrets.values()), "")
+    # Showing 4 characters of a short secret would give away too much of it.
+    return primary[-4:] if len(primary) >= 16 else ""
+
+
+class CredentialService:
+    def __init__(self, store: CredentialStore, secrets: SecretStore, adapters: Mapping[str, ProviderAdapter]) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._adapters = adapters
+
+    def _adapter(self, provider: Any) -> ProviderAdapter:
+        if not isinstance(provider, str) or provider not in self._adapters:
+            raise InvalidRequest(
+                f"`provider` must be one of {', '.join(sorted(self._adapters))}.",
+                code="invalid_provider",
+                param="provider",
+            )
+        return self._adapters[provider]
+
+    def add(self, tenant_id: str, body: Any) -> CredentialMeta:
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        provider = body.get("provider")
+        adapter = self._adapter(provider)
+        secrets = _secrets_from(body, adapter.credential_shape, adapter.name)
+        config = _config_from(body, adapter.credential_shape, adapter.name)
+        label = body.get("label") or adapter.name
+        if not isinstance(label, str) or len(label) > LABEL_MAX_CHARS:
+            raise _invalid(f"`label` must be a string of at most {LABEL_MAX_CHARS} characters.", "label")
+        self._secrets.require_usable()
+        meta = self._store.add(tenant_id, adapter.name, label=label.strip(), last4=_last4(secrets), config=config)
+        try:
+            self._secrets.put_json(credential_entry(meta.id), secrets)
+        except Exception:
+            self._store.remove(meta)
+            raise
+        return meta
+
+    def remove(self, tenant_id: str, credential_id: str) -> None:
+        meta = self.get(tenant_id, credential_id)
+        self._secrets.delete(credential_entry(meta.id))
+        self._store.remove(meta)
+
+    def get(self, tenant_id: str, credential_id: str) -> CredentialMeta:
+        meta = self._store.get(tenant_id, credential_id)
+        if meta is None:
+            raise NotFound(f"No provider credential {credential_id!r} in this tenant.", code="credential_not_found")
+        return meta
+
+    def list(self, tenant_id: str) -> builtins.list[CredentialMeta]:
+        return self._store.list(tenant_id)
+
+    def providers_of(self, tenant_id: str) -> set[str]:
+        return {m.provider for m in self._store.list(tenant_id) if m.status == "active"}
+
+    def active(self, tenant_id: str, provider: str) -> Credential | None:
+        """The credential the request path uses; secrets come from memory only."""
+        meta = self._store.active_for(tenant_id, provider)
+        if meta is None:
+            return None
+        secrets = self._secrets.cached_json(credential_entry(meta.id))
+        if secrets is None:
+            raise SecretsUnavailable(
+                f"The secret of credential {meta.id} ({provider}) could not be read from "
+                f"{self._secrets.description} when the daemon started. Restart `kt serve` once the secret "
+                f"store is available, or add the credential again with `kt credentials add {provider}`."
+            )
+        return Credential(id=meta.id, provider=meta.provider, secrets=secrets, config=meta.config)
+
+    def preload_secrets(self) -> builtins.list[str]:
+        return self._secrets.preload([credential_entry(m.id) for m in self._store.all()])

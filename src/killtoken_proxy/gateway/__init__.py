@@ -1,0 +1,1 @@
+"""The chat request pipeline, stage by stage; nothing here imports FastAPI."""

@@ -1,0 +1,79 @@
+"""What every provider adapter shares: credential shapes, the upstream request, normalized usage/result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from killtoken_proxy.errors import KillTokenError
+from killtoken_proxy.gateway.chat_request import ChatRequest
+
+
+@dataclass(frozen=True)
+class CredentialShape:
+    """Which secret and config fields a provider's stored credential has."""
+
+    secret_fields: tuple[str, ...] = ("apiKey",)
+    optional_secret_fields: tuple[str, ...] = ()
+    required_config: tuple[str, ...] = ()
+    optional_config: tuple[str, ...] = ("baseUrl",)
+
+    @property
+    def config_fields(self) -> tuple[str, ...]:
+        return self.required_config + tuple(f for f in self.optional_config if f not in self.required_config)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A stored credential as the adapter sees it: secrets (from memory) plus non-secret config."""
+
+    id: str
+    provider: str
+    secrets: Mapping[str, str] = field(repr=False)
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    url: str
+    headers: dict[str, str] = field(repr=False)
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token usage normalized across providers; `raw` keeps the provider's own field names for audit."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+    reported: bool = True
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    body: dict[str, Any]  # an OpenAI `chat.completion` object
+    usage: Usage
+    model: str
+
+
+class ProviderAdapter(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def credential_shape(self) -> CredentialShape: ...
+
+    def to_request(self, request: ChatRequest, credential: Credential) -> UpstreamRequest: ...
+
+    def from_response(self, request: ChatRequest, body: Any) -> ProviderResult: ...
+
+    def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> KillTokenError: ...

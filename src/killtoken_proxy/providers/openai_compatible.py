@@ -1,0 +1,14 @@
+"""Any server that speaks OpenAI's chat-completions API at a base URL of the user's choosing."""
+
+from __future__ import annotations
+
+from killtoken_proxy.providers.base import CredentialShape
+from killtoken_proxy.providers.openai_family import OpenAIFamilyAdapter
+
+NAME = "openai_compatible"
+
+ADAPTER = OpenAIFamilyAdapter(
+    name=NAME,
+    default_base_url=None,
+    credential_shape=CredentialShape(required_config=("baseUrl",), optional_config=("defaultModel",)),
+)

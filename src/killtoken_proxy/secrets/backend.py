@@ -1,0 +1,67 @@
+"""Choose where secrets live: the vault when KILLTOKEN_MASTER_KEY is set, else a secure OS keyring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keyring.backend import KeyringBackend
+
+from killtoken_proxy.settings import Settings
+
+SERVICE = "killtoken"
+
+HOW_TO_FIX = (
+    "Either unlock/install an OS keyring (macOS Keychain, Windows Credential Locker, or a Secret "
+    "Service such as gnome-keyring on Linux), or set KILLTOKEN_MASTER_KEY to a long random passphrase "
+    "(for example: export KILLTOKEN_MASTER_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')) "
+    "so KillToken keeps secrets in its encrypted vault. Keep that passphrase safe: it is the only way to "
+    "open the vault."
+)
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    backend: KeyringBackend | None
+    description: str
+    problem: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.backend is not None
+
+
+def _is_secure(backend: KeyringBackend) -> bool:
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt") or module.startswith("keyring.backends.fail"):
+        return False
+    if module.startswith("keyring.backends.null"):
+        return False
+    try:
+        return float(backend.priority) >= 1
+    except Exception:
+        return False
+
+
+def choose_backend(settings: Settings) -> BackendChoice:
+    if settings.master_key:
+        from killtoken_proxy.secrets.vault import EncryptedFileKeyring, VaultKeyMismatch
+
+        try:
+            vault = EncryptedFileKeyring(settings.paths.vault_file, settings.master_key)
+        except VaultKeyMismatch as exc:
+            return BackendChoice(None, "encrypted vault", str(exc))
+        except (OSError, ValueError, KeyError) as exc:
+            return BackendChoice(None, "encrypted vault", f"The vault file cannot be read: {exc}")
+        return BackendChoice(vault, f"encrypted vault ({settings.paths.vault_file})")
+
+    import keyring
+
+    os_backend = keyring.get_keyring()
+    name = f"{type(os_backend).__module__}.{type(os_backend).__name__}"
+    if not _is_secure(os_backend):
+        return BackendChoice(None, name, f"No secure OS keyring is available (keyring backend: {name}). {HOW_TO_FIX}")
+    try:
+        os_backend.get_password(SERVICE, "__probe__")
+    except Exception as exc:
+        return BackendChoice(None, name, f"The OS keyring ({name}) cannot be used: {exc}. {HOW_TO_FIX}")
+    return BackendChoice(os_backend, f"OS keyring ({name})")

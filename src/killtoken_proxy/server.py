@@ -1,0 +1,85 @@
+"""Run the daemon: uvicorn on loopback, `daemon.json` while serving, clean shutdown on Ctrl-C/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import uvicorn
+
+from killtoken_proxy.app import create_app
+from killtoken_proxy.settings import Settings
+from killtoken_proxy.store.atomic_storage import write_json_atomically
+
+
+class PortInUse(Exception):
+    pass
+
+
+def check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"Cannot listen on {host}:{port} ({exc.strerror}). Pick another port with `kt serve --port N`."
+            ) from None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM after shutdown, which would kill us before `daemon.json` is
+    removed; here a signal only asks for a graceful exit (a second one forces it)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if server.started:
+        write_json_atomically(
+            settings.paths.daemon_file,
+            {"pid": os.getpid(), "url": settings.url, "started_at": datetime.now(UTC).isoformat()},
+        )
+    try:
+        await task
+    finally:
+        settings.paths.daemon_file.unlink(missing_ok=True)
+    return server.started
+
+
+def serve(settings: Settings, *, log_level: str = "info") -> bool:
+    """Blocks until shutdown; returns False when the server never started."""
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    return asyncio.run(_serve(_Server(config), settings))
+
+
+def read_daemon_file(settings: Settings) -> dict[str, object] | None:
+    try:
+        info = json.loads(settings.paths.daemon_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None

@@ -1,0 +1,1 @@
+"""Persistent state in TinyDB files: tenants, credential metadata and the request ledger."""

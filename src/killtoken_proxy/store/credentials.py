@@ -1,0 +1,105 @@
+"""Provider-credential metadata (never the secret itself) with an in-memory index for the request path."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from killtoken_proxy.ids import new_id
+
+
+@dataclass(frozen=True)
+class CredentialMeta:
+    id: str
+    tenant_id: str
+    provider: str
+    label: str
+    last4: str
+    created_at: str
+    status: str = "active"
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """What the API and CLI may show: everything except the tenant id (and no secret, ever)."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "label": self.label,
+            "last4": self.last4,
+            "status": self.status,
+            "config": dict(self.config),
+            "createdAt": self.created_at,
+        }
+
+
+def _from_doc(doc: dict[str, Any]) -> CredentialMeta:
+    return CredentialMeta(
+        id=doc["id"],
+        tenant_id=doc["tenant_id"],
+        provider=doc["provider"],
+        label=doc.get("label", ""),
+        last4=doc.get("last4", ""),
+        created_at=doc["created_at"],
+        status=doc.get("status", "active"),
+        config=dict(doc.get("config") or {}),
+    )
+
+
+class CredentialStore:
+    def __init__(self, db: TinyDB) -> None:
+        self._table = db.table("credentials")
+        self._by_id: dict[str, CredentialMeta] = {}
+        for doc in self._table.all():
+            meta = _from_doc(doc)
+            self._by_id[meta.id] = meta
+
+    def add(self, tenant_id: str, provider: str, *, label: str, last4: str, config: dict[str, Any]) -> CredentialMeta:
+        meta = CredentialMeta(
+            id=new_id("cred"),
+            tenant_id=tenant_id,
+            provider=provider,
+            label=label,
+            last4=last4,
+            created_at=datetime.now(UTC).isoformat(),
+            config=dict(config),
+        )
+        doc = {
+            "id": meta.id,
+            "tenant_id": tenant_id,
+            "provider": provider,
+            "label": label,
+            "last4": last4,
+            "created_at": meta.created_at,
+            "status": meta.status,
+            "config": meta.config,
+        }
+        self._table.insert(doc)
+        self._by_id[meta.id] = meta
+        return meta
+
+    def remove(self, credential: CredentialMeta) -> None:
+        self._table.remove(Query().id == credential.id)
+        self._by_id.pop(credential.id, None)
+
+    def get(self, tenant_id: str, credential_id: str) -> CredentialMeta | None:
+        meta = self._by_id.get(credential_id)
+        return meta if meta is not None and meta.tenant_id == tenant_id else None
+
+    def list(self, tenant_id: str) -> builtins.list[CredentialMeta]:
+        return sorted((m for m in self._by_id.values() if m.tenant_id == tenant_id), key=lambda m: m.id)
+
+    def all(self) -> builtins.list[CredentialMeta]:
+        return list(self._by_id.values())
+
+    def active_for(self, tenant_id: str, provider: str) -> CredentialMeta | None:
+        """The newest active credential of this tenant for this provider."""
+        candidates = [
+            m
+            for m in self._by_id.values()
+            if m.tenant_id == tenant_id and m.provider == provider and m.status == "active"
+        ]
+        return max(candidates, key=lambda m: m.id) if candidates else None
