@@ -1,0 +1,76 @@
+"""`kt serve` and `kt init`: run the daemon, or only create the default tenant and its key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from killtoken_cli.output import EXIT_UNAVAILABLE, fail, info
+
+
+def _bootstrap(settings: object) -> None:
+    """Create the default tenant on first run and show its key exactly once."""
+    from killtoken_proxy.bootstrap import ensure_default_tenant
+    from killtoken_proxy.errors import StoreLocked
+    from killtoken_proxy.runtime import Runtime
+
+    runtime = Runtime(settings)  # type: ignore[arg-type]
+    try:
+        runtime.open()
+    except StoreLocked as exc:
+        fail(str(exc), EXIT_UNAVAILABLE)
+    try:
+        result = ensure_default_tenant(runtime)
+    finally:
+        runtime.close()
+    if not result.created:
+        return
+    info("[bold green]Created tenant `default`.[/] Its API key (shown once, store it now):")
+    typer.echo(result.key)
+    if result.key_in_keyring:
+        info("The key is also kept in your secret store for `kt`'s own use.")
+    else:
+        info(f"[yellow]The key could not be kept for `kt`'s own use:[/] {result.secrets_problem}")
+        info("Until then, export KILLTOKEN_API_KEY=<the key above> for `kt` commands.")
+
+
+def init() -> None:
+    """Create the default tenant and print its kt_ key (once), without starting the daemon."""
+    from killtoken_cli.connection import load_settings, running_daemon_url
+
+    settings = load_settings()
+    url = running_daemon_url(settings)
+    if url is not None:
+        info(f"A KillToken daemon is already running at {url}; it is initialised.")
+        return
+    before = settings.paths.main_db.exists()
+    _bootstrap(settings)
+    if before:
+        info("Already initialised: tenant `default` exists. Its key was shown when it was created.")
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface to bind. Loopback by default; others expose the gateway.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8787,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")] = "info",
+) -> None:
+    """Start the local gateway (Ctrl-C stops it and flushes the ledger)."""
+    from killtoken_cli.connection import load_settings
+    from killtoken_proxy.server import PortInUse, check_port_free
+    from killtoken_proxy.server import serve as run_server
+
+    settings = load_settings().replace(host=host, port=port)
+    try:
+        check_port_free(host, port)
+    except PortInUse as exc:
+        fail(str(exc), EXIT_UNAVAILABLE)
+    _bootstrap(settings)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        info(f"[yellow]Listening on {host}: anyone who can reach this port and holds a kt_ key can use it.[/]")
+    info(f"KillToken listening on [bold]{settings.url}[/]  (OpenAI SDK base_url: {settings.url}/v1/openai)")
+    if not run_server(settings, log_level=log_level):
+        fail("The daemon did not start; see the log above.", EXIT_UNAVAILABLE)
+    info("KillToken stopped; ledger flushed.")

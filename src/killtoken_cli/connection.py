@@ -1,0 +1,87 @@
+"""Reach the gateway: over HTTP when a daemon runs (found via daemon.json), else in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from killtoken_cli.output import EXIT_SECRETS, EXIT_UNAVAILABLE, CliError
+
+if TYPE_CHECKING:
+    from killtoken_cli.client import KillTokenClient
+    from killtoken_proxy.settings import Settings
+
+
+def load_settings() -> Settings:
+    from killtoken_proxy.settings import Settings
+
+    return Settings.from_env()
+
+
+def running_daemon_url(settings: Settings) -> str | None:
+    from killtoken_proxy.server import read_daemon_file
+
+    info = read_daemon_file(settings)
+    if not info or not isinstance(info.get("pid"), int) or not isinstance(info.get("url"), str):
+        return None
+    try:
+        os.kill(int(info["pid"]), 0)  # type: ignore[call-overload]
+    except ProcessLookupError:
+        return None  # stale file from a daemon that was killed hard
+    except PermissionError:
+        pass
+    return str(info["url"])
+
+
+def tenant_key(settings: Settings) -> str:
+    """The CLI's own `kt_` key: KILLTOKEN_API_KEY, else the one `kt init` stored in the secret store."""
+    from_env = os.environ.get("KILLTOKEN_API_KEY", "").strip()
+    if from_env:
+        return from_env
+    from killtoken_proxy.secrets.backend import SERVICE, choose_backend
+    from killtoken_proxy.secrets.secret_store import tenant_key_entry
+    from killtoken_proxy.store.tenants import DEFAULT_TENANT
+
+    choice = choose_backend(settings)
+    if choice.backend is None:
+        raise CliError(
+            f"The CLI cannot read its tenant key. {choice.problem} "
+            "Alternatively set KILLTOKEN_API_KEY to the kt_ key `kt init` printed.",
+            EXIT_SECRETS,
+        )
+    key = choice.backend.get_password(SERVICE, tenant_key_entry(DEFAULT_TENANT))
+    if not key:
+        raise CliError(
+            "No tenant key found. Run `kt init` (or `kt serve`) once to create the default tenant, "
+            "or set KILLTOKEN_API_KEY to your kt_ key.",
+            EXIT_SECRETS,
+        )
+    return str(key)
+
+
+@contextmanager
+def connect(settings: Settings | None = None) -> Iterator[KillTokenClient]:
+    from killtoken_cli.client import KillTokenClient
+
+    settings = settings or load_settings()
+    key = tenant_key(settings)
+    url = running_daemon_url(settings)
+    if url is not None:
+        with KillTokenClient(url, key) as client:
+            yield client
+        return
+    from killtoken_cli.in_process import InProcessTransport
+    from killtoken_proxy.app import create_app
+    from killtoken_proxy.errors import StoreLocked
+
+    try:
+        transport = InProcessTransport(create_app(settings))
+    except StoreLocked as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+    try:
+        with KillTokenClient("http://kt.in-process", key, transport=transport) as client:
+            yield client
+    finally:
+        transport.close()

@@ -1,0 +1,35 @@
+"""Turn client-side and gateway errors into one stderr message and a documented exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from killtoken_cli.output import EXIT_ERROR, EXIT_SECRETS, EXIT_UNAVAILABLE, CliError, fail
+
+_FIXES = {
+    "provider_credential_required": "Add one with `kt credentials add <provider>`.",
+    "tenant_not_resolved": "Run `kt init`, or set KILLTOKEN_API_KEY to your kt_ key.",
+}
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    from killtoken_cli.client import KillTokenAPIError
+
+    try:
+        yield
+    except CliError as exc:
+        fail(exc.message, exc.exit_code)
+    except KillTokenAPIError as exc:
+        fix = _FIXES.get(exc.code, "")
+        code = EXIT_SECRETS if exc.code == "secrets_unavailable" else EXIT_ERROR
+        fail(f"{exc.message} ({exc.code}) {fix}".strip(), code)
+    except OSError as exc:  # httpx transport errors are OSError subclasses only sometimes; see below
+        fail(f"Cannot reach the KillToken daemon: {exc}", EXIT_UNAVAILABLE)
+    except Exception as exc:
+        import httpx
+
+        if isinstance(exc, httpx.TransportError):
+            fail(f"Cannot reach the KillToken daemon: {exc}. Is `kt serve` still running?", EXIT_UNAVAILABLE)
+        raise

@@ -1,0 +1,21 @@
+"""The `kt` Typer app: wires the command groups; imports nothing heavy so `kt --help` stays fast."""
+
+from __future__ import annotations
+
+import typer
+
+from killtoken_cli.commands import credentials, daemon, requests
+
+app = typer.Typer(
+    name="kt",
+    help="KillToken: a local LLM cost gateway. Start with `kt serve`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(daemon.serve)
+app.command("init")(daemon.init)
+app.add_typer(credentials.app, name="credentials")
+app.add_typer(requests.app, name="requests")
+
+if __name__ == "__main__":
+    app()

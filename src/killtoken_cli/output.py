@@ -1,0 +1,53 @@
+"""Console output: data to stdout (tables or JSON), messages and errors to stderr; exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+# Exit codes (documented in the README).
+EXIT_ERROR = 1  # the gateway answered with an error
+EXIT_UNAVAILABLE = 3  # store locked by another process, or the daemon cannot be reached
+EXIT_SECRETS = 4  # no usable secret store
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def info(message: str) -> None:
+    stderr_console().print(message)
+
+
+def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:
+    stderr_console().print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(exit_code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    # Piped output is not wrapped at 80 columns: grep and less should see whole rows.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
