@@ -1,0 +1,1 @@
+"""Fake provider servers: real HTTP servers on loopback that speak a provider's wire format."""

@@ -1,0 +1,108 @@
+"""The `kt` command in-process (no daemon): help, credentials, requests, completions, clear errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from killtoken_cli.main import app
+from tests.conftest import PROVIDER_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def test_help_works_and_stays_light():
+    for args in (["--help"], ["serve", "--help"], ["credentials", "--help"], ["requests", "list", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    code = (
+        "import sys, killtoken_cli.main; "
+        "print(sorted(m for m in ('fastapi','uvicorn','tinydb','keyring') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_init_prints_the_key_once(isolated_env: Path):
+    first = runner.invoke(app, ["init"])
+    assert first.exit_code == 0, first.output
+    keys = [line for line in first.stdout.splitlines() if line.startswith("kt_")]
+    assert len(keys) == 1
+    second = runner.invoke(app, ["init"])
+    assert second.exit_code == 0 and "kt_" not in second.stdout
+
+
+def test_credentials_add_from_stdin_and_list_shows_metadata_only():
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    added = runner.invoke(
+        app, ["credentials", "add", "openai", "--label", "work", "--json"], input=PROVIDER_SECRET + "\n"
+    )
+    assert added.exit_code == 0, added.output
+    meta = json.loads(added.stdout)
+    assert meta["provider"] == "openai" and meta["label"] == "work" and meta["last4"] == PROVIDER_SECRET[-4:]
+    listed = runner.invoke(app, ["credentials", "list", "--json"])
+    assert [c["id"] for c in json.loads(listed.stdout)] == [meta["id"]]
+    for output in (added.output, listed.output, runner.invoke(app, ["credentials", "list"]).output):
+        assert PROVIDER_SECRET not in output and PROVIDER_SECRET[:-4] not in output
+    removed = runner.invoke(app, ["credentials", "remove", meta["id"]])
+    assert removed.exit_code == 0
+    assert json.loads(runner.invoke(app, ["credentials", "list", "--json"]).stdout) == []
+
+
+def test_credentials_add_from_env_with_base_url(monkeypatch: pytest.MonkeyPatch):
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    monkeypatch.setenv("MY_KEY", PROVIDER_SECRET)
+    added = runner.invoke(
+        app,
+        [
+            "credentials",
+            "add",
+            "openai_compatible",
+            "--from-env",
+            "MY_KEY",
+            "--base-url",
+            "http://localhost:8000/v1",
+            "--json",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["config"] == {"baseUrl": "http://localhost:8000/v1"}
+
+
+def test_credentials_add_without_base_url_names_the_missing_field():
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["credentials", "add", "openai_compatible"], input=PROVIDER_SECRET + "\n")
+    assert result.exit_code == 1
+    assert "config.baseUrl" in result.stderr and PROVIDER_SECRET not in result.output
+
+
+def test_commands_before_init_say_what_to_run():
+    result = runner.invoke(app, ["requests", "list"])
+    assert result.exit_code == 4
+    assert "kt init" in result.stderr
+
+
+def test_requests_list_empty_in_process():
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["requests", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_completion_scripts_are_current(tmp_path: Path):
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "generate_completions.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    for name in ("kt.bash", "kt.zsh", "kt.fish"):
+        assert (tmp_path / name).read_text() == (ROOT / "completions" / name).read_text(), (
+            f"completions/{name} is stale: run python scripts/generate_completions.py"
+        )
