@@ -7,21 +7,21 @@ from fastapi.responses import JSONResponse
 
 from killtoken_proxy.api.dependencies import runtime_of
 from killtoken_proxy.errors import NotImplementedYet
-from killtoken_proxy.gateway.doors import parse_native, parse_openai
+from killtoken_proxy.gateway.doors import NATIVE, OPENAI
 
 router = APIRouter()
 
 
 @router.post("/v1/chat")
 async def native_chat(request: Request) -> JSONResponse:
-    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, parse_native, "native")
+    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, NATIVE)
     return JSONResponse(outcome.body, headers=outcome.headers)
 
 
 @router.post("/v1/openai/chat/completions")
 @router.post("/v1/openai/v1/chat/completions")
 async def openai_chat(request: Request) -> JSONResponse:
-    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, parse_openai, "openai")
+    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, OPENAI)
     return JSONResponse(outcome.body, headers=outcome.headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from killtoken_proxy.gateway.pipeline import resolve_tenant
+from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.store.tenants import Tenant
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from killtoken_proxy.errors import InvalidRequest
@@ -11,6 +12,16 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 
 # Our own body fields: read by the gateway, never sent upstream.
 KILLTOKEN_FIELDS = frozenset({"provider", "optimizationMode", "cachePolicy", "idempotencyKey", "metadata", "stream"})
+
+
+@dataclass(frozen=True)
+class Door:
+    """One front door: its name (recorded in the ledger), how it parses and how it answers."""
+
+    name: str
+    parse: Callable[[dict[str, Any], Mapping[str, str]], ChatRequest]
+    render: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+    accepts_x_api_key: bool = False
 
 
 def _common(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
@@ -24,21 +35,22 @@ def _common(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _generation_params(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in KILLTOKEN_FIELDS and k not in ("model", "messages")}
+
+
 def parse_native(body: dict[str, Any], headers: Mapping[str, str]) -> ChatRequest:
     provider = body.get("provider")
     if not isinstance(provider, str) or not provider.strip():
         raise InvalidRequest(
             '`provider` is required (for example "openai").', code="invalid_provider", param="provider"
         )
-    common = _common(body, headers)
-    params = {k: v for k, v in body.items() if k not in KILLTOKEN_FIELDS and k not in ("model", "messages")}
-    return ChatRequest(provider=provider.strip(), params=params, **common)
+    return ChatRequest(provider=provider.strip(), params=_generation_params(body), **_common(body, headers))
 
 
 def parse_openai(body: dict[str, Any], headers: Mapping[str, str]) -> ChatRequest:
     """OpenAI SDK body; unknown keys are kept as params (OpenAI-family providers receive them)."""
-    common = _common(body, headers)
-    params = {k: v for k, v in body.items() if k not in KILLTOKEN_FIELDS and k not in ("model", "messages")}
+    params = _generation_params(body)
     # `metadata` is also an OpenAI field: forward what is left once our `feature` tag is taken out.
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
@@ -47,5 +59,16 @@ def parse_openai(body: dict[str, Any], headers: Mapping[str, str]) -> ChatReques
             params["metadata"] = rest
     provider = body.get("provider")
     return ChatRequest(
-        provider=provider.strip() if isinstance(provider, str) and provider.strip() else None, params=params, **common
+        provider=provider.strip() if isinstance(provider, str) and provider.strip() else None,
+        params=params,
+        **_common(body, headers),
     )
+
+
+def render_openai(body: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """The provider's answer in OpenAI's chat.completion shape, plus `killtoken.metrics`."""
+    return {**body, "killtoken": {"metrics": metrics}}
+
+
+NATIVE = Door("native", parse_native, render_openai)
+OPENAI = Door("openai", parse_openai, render_openai)

@@ -9,6 +9,8 @@ from typing import Any
 
 from killtoken_proxy.providers.base import Usage
 
+ZERO = Decimal(0)
+
 
 def money(value: Decimal | None) -> str | None:
     """Money leaves the gateway as a decimal string so no float rounding creeps in."""
@@ -17,16 +19,24 @@ def money(value: Decimal | None) -> str | None:
 
 @dataclass(frozen=True)
 class CallMetrics:
+    """One call's numbers. Field names in `to_json` are the public contract (documented in the README)."""
+
     request_id: str
     provider: str
     model: str
     feature: str | None
     optimization_mode: str
     usage: Usage
-    cost_usd: Decimal | None
-    cache_status: str
+    cost_usd: Decimal | None  # None: the model has no known price ("unpriced"), never $0
+    cache_status: str  # bypass | miss | hit | write
     total_ms: float
     upstream_ms: float
+    estimated_savings_usd: Decimal = ZERO  # from prompt optimization (a model of what was avoided)
+    verified_savings_usd: Decimal = ZERO  # from cache hits and idempotent replays (money not spent)
+    replay: bool = False
+    original_request_id: str | None = None
+    template: dict[str, Any] | None = None
+    optimization: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -34,17 +44,23 @@ class CallMetrics:
             "provider": self.provider,
             "model": self.model,
             "feature": self.feature,
+            "template": self.template,
             "optimizationMode": self.optimization_mode,
             "promptTokens": self.usage.input_tokens,
             "completionTokens": self.usage.output_tokens,
             "totalTokens": self.usage.total_tokens,
             "cachedPromptTokens": self.usage.cached_input_tokens,
+            "cacheWriteTokens": self.usage.cache_write_tokens,
             "reasoningTokens": self.usage.reasoning_tokens,
             "usageReported": self.usage.reported,
             "costUsd": money(self.cost_usd),
-            "estimatedSavingsUsd": "0",
-            "verifiedSavingsUsd": "0",
+            "priced": self.cost_usd is not None,
+            "estimatedSavingsUsd": money(self.estimated_savings_usd),
+            "verifiedSavingsUsd": money(self.verified_savings_usd),
             "cacheStatus": self.cache_status,
+            "replay": self.replay,
+            "originalRequestId": self.original_request_id,
+            "optimization": self.optimization,
             "latencyMs": {
                 "total": round(self.total_ms, 2),
                 "upstream": round(self.upstream_ms, 2),

@@ -1,60 +1,78 @@
-"""One chat request through the gateway: auth, routing, credential, provider call, accounting, ledger."""
+"""One chat request through the gateway, stage by stage (architecture §3), and its ledger record.
+
+The stage order is the contract's: auth and tenant state, parse, routing, the stored-credential
+check (before any cache, idempotency or provider work), then idempotency, limits, templates,
+cache, optimization, the provider call, accounting, ledger and the response.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from killtoken_proxy.credential_service import CredentialService
-from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError, TenantNotResolved
+from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError
 from killtoken_proxy.gateway import request_fields
+from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.chat_request import ChatRequest
+from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.metrics import CallMetrics, header_value
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import route
 from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.ids import new_id
-from killtoken_proxy.providers.base import Credential, ProviderAdapter
+from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.tenants import Tenant, TenantStore
-
-Parser = Callable[[dict[str, Any], Mapping[str, str]], ChatRequest]
 
 
 @dataclass(frozen=True)
 class ChatOutcome:
-    body: dict[str, Any]  # provider response (OpenAI shape) plus `killtoken.metrics`
+    body: dict[str, Any]  # the door's response body, `killtoken.metrics` included
     headers: dict[str, str]
 
 
-def bearer_key(headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> str | None:
-    auth = headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    if allow_x_api_key and headers.get("x-api-key", "").strip():
-        return headers["x-api-key"].strip()
-    return None
+@dataclass
+class Call:
+    """What one request has gathered so far; it becomes the ledger record whatever the outcome."""
 
+    door: str
+    request_id: str = field(default_factory=lambda: new_id("req"))
+    started: float = field(default_factory=time.perf_counter)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    tenant: Tenant | None = None
+    feature: str | None = None
+    request: ChatRequest | None = None
+    provider: str | None = None
+    adapter: ProviderAdapter | None = None
+    credential: Credential | None = None
+    record: dict[str, Any] = field(default_factory=dict)  # extra ledger fields gathered by the stages
+    response_headers: dict[str, str] = field(default_factory=dict)  # extra headers for any answer
 
-def resolve_tenant(tenants: TenantStore, headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> Tenant:
-    key = bearer_key(headers, allow_x_api_key=allow_x_api_key)
-    if key is None:
-        raise TenantNotResolved("Missing `Authorization: Bearer kt_...` header with your KillToken tenant key.")
-    tenant = tenants.resolve(key) if key.startswith("kt_") else None
-    if tenant is None:
-        hint = "" if key.startswith("kt_") else " (a KillToken key starts with `kt_`; provider keys do not go here)"
-        raise TenantNotResolved("The tenant key is not valid" + hint + ". `kt init` prints a fresh setup.")
-    if tenant.suspended:
-        raise KillTokenError("This tenant is suspended.", code="tenant_suspended", status=403)
-    return tenant
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+    def ledger_record(self) -> dict[str, Any]:
+        request = self.request
+        return {
+            "id": self.request_id,
+            "created_at": self.created_at,
+            "door": self.door,
+            "tenant_id": self.tenant.id if self.tenant else None,
+            "feature": self.feature,
+            "provider": self.provider,
+            "model": request.model if request else None,
+            "optimization_mode": request.optimization_mode if request else None,
+            "credential_id": self.credential.id if self.credential else None,
+            **self.record,
+        }
 
 
 class Gateway:
@@ -73,77 +91,100 @@ class Gateway:
         self._ledger = ledger
         self._http = http
 
-    async def chat(self, raw_body: bytes, headers: Mapping[str, str], parse: Parser, door: str) -> ChatOutcome:
-        started = time.perf_counter()
-        request_id = new_id("req")
-        record: dict[str, Any] = {
-            "id": request_id,
-            "created_at": datetime.now(UTC).isoformat(),
-            "door": door,
-            "tenant_id": None,
-            "feature": None,
-        }
-        credential: Credential | None = None
+    async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
+        call = Call(door=door.name)
         try:
-            body = request_fields.require_object(_json(raw_body))
-            record["feature"] = _feature_for_ledger(body, headers)
-            tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door == "anthropic")
-            record["tenant_id"] = tenant.id
-            request_fields.reject_streaming(body)
-            request = parse(body, headers)
-            record.update(feature=request.feature, model=request.model, optimization_mode=request.optimization_mode)
-            provider, model = route(
-                request.model, request.provider, headers, self._adapters, self._credentials.providers_of(tenant.id)
-            )
-            record.update(provider=provider, model=model)
-            adapter = self._adapter(provider)
-            credential = self._credentials.active(tenant.id, provider)
-            if credential is None:
-                raise CredentialRequired(
-                    f"No stored credential for provider `{provider}`. Add one with "
-                    f"`kt credentials add {provider}` or POST /v1/provider-credentials."
-                )
-            record["credential_id"] = credential.id
-            if model != request.model:
-                request = _with_model(request, model)
-            upstream = await send(self._http, adapter.to_request(request, credential), provider)
-            record["upstream_ms"] = round(upstream.elapsed_ms, 2)
-            record["upstream_status"] = upstream.status
-            record["upstream_request_id"] = upstream.headers.get("x-request-id")
-            if upstream.status >= 400:
-                raise adapter.map_error(upstream.status, upstream.body, upstream.headers)
-            result = adapter.from_response(request, upstream.body)
-            total_ms = (time.perf_counter() - started) * 1000
-            metrics = CallMetrics(
-                request_id=request_id,
-                provider=provider,
-                model=result.model,
-                feature=request.feature,
-                optimization_mode=request.optimization_mode,
-                usage=result.usage,
-                cost_usd=cost_usd(provider, result.model, result.usage),
-                cache_status="bypass" if request.cache_policy.exact_cache == "bypass" else "miss",
-                total_ms=total_ms,
-                upstream_ms=upstream.elapsed_ms,
-            ).to_json()
-            self._ledger.record({**record, **_ledger_fields(metrics, result.usage.raw), "status": 200})
-            body_out = dict(result.body)
-            body_out["killtoken"] = {"metrics": metrics}
-            return ChatOutcome(
-                body=body_out,
-                headers={"x-killtoken-request-id": request_id, "x-killtoken-metrics": header_value(metrics)},
-            )
+            return await self._run(call, raw_body, headers, door)
         except KillTokenError as error:
-            if credential is not None:
-                error.message = redact(error.message, credential.secrets.values())
-            error.headers["x-killtoken-request-id"] = request_id
-            record.update(
-                status=error.status,
-                error=error.code,
-                latency_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            self._ledger.record(record)
+            self._fail(call, error)
             raise
+
+    async def _run(self, call: Call, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
+        body = request_fields.require_object(_json(raw_body))
+        call.feature = _feature_for_ledger(body, headers)
+        call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
+        request_fields.reject_streaming(body)
+        call.request = door.parse(body, headers)
+        call.feature = call.request.feature
+        self._route(call, headers)
+        self._require_credential(call)
+        result, upstream_ms = await self._call_provider(call)
+        metrics = self._account(call, result, upstream_ms)
+        self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, result), "status": 200})
+        return ChatOutcome(
+            body=door.render(result.body, metrics),
+            headers={
+                **call.response_headers,
+                "x-killtoken-request-id": call.request_id,
+                "x-killtoken-metrics": header_value(metrics),
+            },
+        )
+
+    # -- stages ------------------------------------------------------------------------------------
+    def _route(self, call: Call, headers: Mapping[str, str]) -> None:
+        assert call.request is not None and call.tenant is not None
+        provider, model = route(
+            call.request.model,
+            call.request.provider,
+            headers,
+            self._adapters,
+            self._credentials.providers_of(call.tenant.id),
+        )
+        call.provider = provider
+        call.adapter = self._adapter(provider)
+        if model != call.request.model:
+            call.request = replace(call.request, model=model)
+
+    def _require_credential(self, call: Call) -> None:
+        assert call.tenant is not None and call.provider is not None
+        call.credential = self._credentials.active(call.tenant.id, call.provider)
+        if call.credential is None:
+            raise CredentialRequired(
+                f"No stored credential for provider `{call.provider}`. Add one with "
+                f"`kt credentials add {call.provider}` or POST /v1/provider-credentials."
+            )
+
+    async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
+        assert call.request is not None and call.adapter is not None and call.credential is not None
+        adapter, provider = call.adapter, call.adapter.name
+        upstream = await send(self._http, adapter.to_request(call.request, call.credential), provider)
+        call.record.update(
+            upstream_ms=round(upstream.elapsed_ms, 2),
+            upstream_status=upstream.status,
+            upstream_request_id=upstream.headers.get("x-request-id"),
+        )
+        if upstream.status >= 400:
+            raise adapter.map_error(upstream.status, upstream.body, upstream.headers)
+        return adapter.from_response(call.request, upstream.body), upstream.elapsed_ms
+
+    def _account(self, call: Call, result: ProviderResult, upstream_ms: float) -> dict[str, Any]:
+        assert call.request is not None and call.provider is not None
+        return CallMetrics(
+            request_id=call.request_id,
+            provider=call.provider,
+            model=result.model,
+            feature=call.feature,
+            optimization_mode=call.request.optimization_mode,
+            usage=result.usage,
+            cost_usd=cost_usd(call.provider, result.model, result.usage),
+            cache_status="bypass" if call.request.cache_policy.exact_cache == "bypass" else "miss",
+            total_ms=call.elapsed_ms(),
+            upstream_ms=upstream_ms,
+        ).to_json()
+
+    def _fail(self, call: Call, error: KillTokenError) -> None:
+        if call.credential is not None:
+            error.message = redact(error.message, call.credential.secrets.values())
+        error.headers.update(call.response_headers)
+        error.headers["x-killtoken-request-id"] = call.request_id
+        self._ledger.record(
+            {
+                **call.ledger_record(),
+                "status": error.status,
+                "error": error.code,
+                "latency_ms": round(call.elapsed_ms(), 2),
+            }
+        )
 
     def _adapter(self, provider: str) -> ProviderAdapter:
         adapter = self._adapters.get(provider)
@@ -171,13 +212,7 @@ def _feature_for_ledger(body: dict[str, Any], headers: Mapping[str, str]) -> str
         return None
 
 
-def _with_model(request: ChatRequest, model: str) -> ChatRequest:
-    from dataclasses import replace
-
-    return replace(request, model=model)
-
-
-def _ledger_fields(metrics: dict[str, Any], raw_usage: dict[str, Any]) -> dict[str, Any]:
+def _ledger_fields(metrics: dict[str, Any], result: ProviderResult) -> dict[str, Any]:
     return {
         "provider_model": metrics["model"],
         "prompt_tokens": metrics["promptTokens"],
@@ -190,7 +225,7 @@ def _ledger_fields(metrics: dict[str, Any], raw_usage: dict[str, Any]) -> dict[s
         "cache_status": metrics["cacheStatus"],
         "latency_ms": metrics["latencyMs"]["total"],
         "gateway_ms": metrics["latencyMs"]["gateway"],
-        "provider_usage": raw_usage,
-        "estimated_savings_usd": "0",
-        "verified_savings_usd": "0",
+        "provider_usage": result.usage.raw,
+        "estimated_savings_usd": metrics["estimatedSavingsUsd"],
+        "verified_savings_usd": metrics["verifiedSavingsUsd"],
     }

@@ -1,0 +1,31 @@
+"""Tenant authentication: `Bearer kt_...` (or `x-api-key` on the Anthropic door) to a tenant, or 401/403."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from killtoken_proxy.errors import KillTokenError, TenantNotResolved
+from killtoken_proxy.store.tenants import Tenant, TenantStore
+
+
+def bearer_key(headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> str | None:
+    auth = headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if allow_x_api_key and headers.get("x-api-key", "").strip():
+        return headers["x-api-key"].strip()
+    return None
+
+
+def resolve_tenant(tenants: TenantStore, headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> Tenant:
+    key = bearer_key(headers, allow_x_api_key=allow_x_api_key)
+    if key is None:
+        raise TenantNotResolved("Missing `Authorization: Bearer kt_...` header with your KillToken tenant key.")
+    tenant = tenants.resolve(key) if key.startswith("kt_") else None
+    if tenant is None:
+        hint = "" if key.startswith("kt_") else " (a KillToken key starts with `kt_`; provider keys do not go here)"
+        raise TenantNotResolved("The tenant key is not valid" + hint + ". `kt init` prints a fresh setup.")
+    if tenant.suspended:
+        raise KillTokenError("This tenant is suspended.", code="tenant_suspended", status=403)
+    return tenant
