@@ -20,6 +20,7 @@ from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError
 from killtoken_proxy.gateway import request_fields
 from killtoken_proxy.gateway.auth import resolve_tenant
+from killtoken_proxy.gateway.cache_key import cache_key
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.metrics import CallMetrics, header_value
@@ -108,6 +109,7 @@ class Gateway:
         call.feature = call.request.feature
         self._route(call, headers)
         self._require_credential(call)
+        self._fingerprint(call)
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
         self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, result), "status": 200})
@@ -143,6 +145,11 @@ class Gateway:
                 f"No stored credential for provider `{call.provider}`. Add one with "
                 f"`kt credentials add {call.provider}` or POST /v1/provider-credentials."
             )
+
+    def _fingerprint(self, call: Call) -> None:
+        """The exact-cache key of every request, also for analytics' cache-opportunity report."""
+        assert call.tenant is not None and call.provider is not None and call.request is not None
+        call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request)
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
