@@ -226,3 +226,44 @@ async def _async_calls(gateway: LiveGateway, fake_openai: FakeOpenAI) -> None:
         ).chat.completions.create(model="gpt-4.1-mini", messages=HELLO)
     assert unauthenticated.value.code == "tenant_not_resolved"
     await client.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "exception"),
+    [
+        (400, "invalid_model", openai.BadRequestError),
+        (400, "provider_credential_required", openai.BadRequestError),
+        (401, "tenant_not_resolved", openai.AuthenticationError),
+        (402, "plan_limit_exceeded", openai.APIStatusError),
+        (403, "tenant_suspended", openai.PermissionDeniedError),
+        (404, "model_not_found", openai.NotFoundError),
+        (409, "idempotency_conflict", openai.ConflictError),
+        (422, "streaming_not_supported", openai.UnprocessableEntityError),
+        (429, "rate_limited", openai.RateLimitError),
+        (501, "not_implemented", openai.InternalServerError),
+        (502, "upstream_error", openai.InternalServerError),
+        (504, "upstream_timeout", openai.InternalServerError),
+    ],
+)
+def test_every_status_becomes_the_sdk_exception_with_the_spec_code(status: int, code: str, exception: type):
+    """Our OpenAI-shaped error body, as the SDK parses it, for every status the gateway can answer."""
+    import httpx2
+
+    from killtoken_proxy.api.error_rendering import error_body
+    from killtoken_proxy.errors import KillTokenError
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        body = error_body(request.url.path, KillTokenError("what went wrong", code=code, status=status))
+        return httpx2.Response(status, json=body, headers={"x-request-id": "req_1"})
+
+    client = openai.OpenAI(
+        base_url="http://gateway.test/v1/openai",
+        api_key="kt_x",
+        max_retries=0,
+        http_client=openai.DefaultHttpxClient(transport=httpx2.MockTransport(answer)),
+    )
+    with pytest.raises(exception) as error:
+        client.chat.completions.create(model="gpt-4.1-mini", messages=HELLO)
+    assert type(error.value) is exception
+    assert (error.value.status_code, error.value.code) == (status, code)
+    assert "what went wrong" in error.value.message and error.value.request_id == "req_1"
