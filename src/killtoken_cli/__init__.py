@@ -1,5 +1,53 @@
-"""The `kt` command and the KillToken Python SDK (`KillTokenClient`)."""
+"""The `kt` command and the KillToken Python SDK (`KillTokenClient`, `AsyncKillTokenClient`, typed errors)."""
 
-from killtoken_cli.client import KillTokenAPIError, KillTokenClient
+from killtoken_cli.client import AsyncKillTokenClient, ChatResult, KillTokenClient
+from killtoken_cli.exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    CredentialRequired,
+    InvalidCachePolicy,
+    InvalidMessages,
+    InvalidModel,
+    InvalidOptimizationMode,
+    KillTokenAPIError,
+    KillTokenError,
+    NotFoundError,
+    NotImplementedByGateway,
+    PermissionDeniedError,
+    PlanLimitExceeded,
+    ProviderAuthFailed,
+    RateLimited,
+    ServerError,
+    StreamingNotSupported,
+    TenantNotResolved,
+    TenantSuspended,
+    UpstreamError,
+    UpstreamRateLimited,
+)
 
-__all__ = ["KillTokenAPIError", "KillTokenClient"]
+__all__ = [
+    "AsyncKillTokenClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatResult",
+    "CredentialRequired",
+    "InvalidCachePolicy",
+    "InvalidMessages",
+    "InvalidModel",
+    "InvalidOptimizationMode",
+    "KillTokenAPIError",
+    "KillTokenClient",
+    "KillTokenError",
+    "NotFoundError",
+    "NotImplementedByGateway",
+    "PermissionDeniedError",
+    "PlanLimitExceeded",
+    "ProviderAuthFailed",
+    "RateLimited",
+    "ServerError",
+    "StreamingNotSupported",
+    "TenantNotResolved",
+    "TenantSuspended",
+    "UpstreamError",
+    "UpstreamRateLimited",
+]

@@ -1,40 +1,88 @@
-"""KillTokenClient: the typed API client the CLI uses, and the public Python SDK (spec Path 4)."""
+"""KillTokenClient and AsyncKillTokenClient: the public Python SDK (contract Path 4), also the CLI's API client.
+
+Both clients share every call's definition (`endpoints`) and error mapping (`exceptions`); they
+differ only in how the HTTP request is sent.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-_BODY_NAMES = {
-    "cache_policy": "cachePolicy",
-    "idempotency_key": "idempotencyKey",
-    "optimization_mode": "optimizationMode",
-}
+from killtoken_cli import endpoints
+from killtoken_cli.endpoints import ChatResult, Endpoint, Reply
+from killtoken_cli.exceptions import KillTokenAPIError, KillTokenError
+
+__all__ = ["AsyncKillTokenClient", "ChatResult", "KillTokenAPIError", "KillTokenClient"]
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8787"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-class KillTokenAPIError(Exception):
-    """An error answered by the gateway, in the spec's shape: HTTP status, `error` code, message."""
+def _options(base_url: str | None, api_key: str | None, default_headers: Mapping[str, str] | None) -> dict[str, Any]:
+    """httpx client options from the arguments, else `KILLTOKEN_BASE_URL` / `KILLTOKEN_API_KEY`."""
+    url = (base_url or os.environ.get("KILLTOKEN_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+    # KILLTOKEN_BASE_URL may hold the OpenAI SDK's base (`.../v1/openai`); this client wants the root.
+    for suffix in ("/v1/openai", "/v1"):
+        url = url.removesuffix(suffix)
+    key = api_key or os.environ.get("KILLTOKEN_API_KEY", "").strip()
+    if not key:
+        raise KillTokenError("No KillToken API key: pass api_key='kt_...' or set KILLTOKEN_API_KEY.")
+    return {"base_url": url, "headers": {**(default_headers or {}), "Authorization": f"Bearer {key}"}}
 
-    def __init__(self, status: int, code: str, message: str, request_id: str | None = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.request_id = request_id
+
+def _request(endpoint: Endpoint[Any]) -> dict[str, Any]:
+    return {"method": endpoint.method, "url": endpoint.path, "json": endpoint.json, "params": endpoint.params}
+
+
+def _reply(response: httpx.Response) -> Reply:
+    return Reply(response.status_code, response.headers, response.content)
+
+
+def _sync(build: Callable[P, Endpoint[T]]) -> Callable[Concatenate[KillTokenClient, P], T]:
+    @functools.wraps(build)
+    def method(self: KillTokenClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        endpoint = build(*args, **kwargs)
+        return endpoint.parse(_reply(self._http.request(**_request(endpoint))))
+
+    return method
+
+
+def _async(build: Callable[P, Endpoint[T]]) -> Callable[Concatenate[AsyncKillTokenClient, P], Awaitable[T]]:
+    @functools.wraps(build)
+    async def method(self: AsyncKillTokenClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        endpoint = build(*args, **kwargs)
+        return endpoint.parse(_reply(await self._http.request(**_request(endpoint))))
+
+    return method
 
 
 class KillTokenClient:
+    """`KillTokenClient(base_url=..., api_key=...)`; both default to KILLTOKEN_BASE_URL / KILLTOKEN_API_KEY."""
+
     def __init__(
         self,
-        base_url: str = "http://127.0.0.1:8787",
+        base_url: str | None = None,
         api_key: str | None = None,
         *,
         timeout: float = 300.0,
+        default_headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport, **_options(base_url, api_key, default_headers))
+
+    chat = _sync(endpoints.chat)
+    add_credential = _sync(endpoints.add_credential)
+    list_credentials = _sync(endpoints.list_credentials)
+    remove_credential = _sync(endpoints.remove_credential)
+    list_requests = _sync(endpoints.list_requests)
+    get_request = _sync(endpoints.get_request)
+    ready = _sync(endpoints.ready)
 
     def close(self) -> None:
         self._http.close()
@@ -45,78 +93,35 @@ class KillTokenClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            code = body.get("error") if isinstance(body, dict) else None
-            message = body.get("message") if isinstance(body, dict) else None
-            raise KillTokenAPIError(
-                response.status_code,
-                code if isinstance(code, str) else "http_error",
-                message if isinstance(message, str) else response.text[:300],
-                response.headers.get("x-killtoken-request-id"),
-            )
-        return response.json() if response.content else None
 
-    # -- chat (Path 4) ----------------------------------------------------------------------------
-    def chat(
-        self, *, provider: str, model: str, messages: list[dict[str, Any]], **options: Any
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Returns (provider response, killtoken metrics)."""
-        body: dict[str, Any] = {"provider": provider, "model": model, "messages": messages}
-        body.update((_BODY_NAMES.get(k, k), v) for k, v in options.items())
-        response = self._call("POST", "/v1/chat", json=body)
-        metrics = response.pop("killtoken", {}).get("metrics", {})
-        return response, metrics
+class AsyncKillTokenClient:
+    """The same calls as `KillTokenClient`, awaitable: `response, metrics = await client.chat(...)`."""
 
-    # -- provider credentials -------------------------------------------------------------------
-    def add_credential(
+    def __init__(
         self,
-        provider: str,
-        *,
+        base_url: str | None = None,
         api_key: str | None = None,
-        secrets: dict[str, str] | None = None,
-        config: dict[str, Any] | None = None,
-        label: str | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"provider": provider}
-        if api_key is not None:
-            body["apiKey"] = api_key
-        if secrets is not None:
-            body["secrets"] = secrets
-        if config:
-            body["config"] = config
-        if label:
-            body["label"] = label
-        result: dict[str, Any] = self._call("POST", "/v1/provider-credentials", json=body)
-        return result
+        *,
+        timeout: float = 300.0,
+        default_headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        options = _options(base_url, api_key, default_headers)
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport, **options)
 
-    def list_credentials(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/v1/provider-credentials")["data"])
+    chat = _async(endpoints.chat)
+    add_credential = _async(endpoints.add_credential)
+    list_credentials = _async(endpoints.list_credentials)
+    remove_credential = _async(endpoints.remove_credential)
+    list_requests = _async(endpoints.list_requests)
+    get_request = _async(endpoints.get_request)
+    ready = _async(endpoints.ready)
 
-    def remove_credential(self, credential_id: str) -> None:
-        self._call("DELETE", f"/v1/provider-credentials/{credential_id}")
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
-    # -- request history ------------------------------------------------------------------------
-    def list_requests(
-        self, *, limit: int = 50, feature: str | None = None, provider: str | None = None, before: str | None = None
-    ) -> dict[str, Any]:
-        params = {
-            k: v
-            for k, v in {"limit": limit, "feature": feature, "provider": provider, "before": before}.items()
-            if v is not None
-        }
-        result: dict[str, Any] = self._call("GET", "/v1/requests", params=params)
-        return result
+    async def __aenter__(self) -> AsyncKillTokenClient:
+        return self
 
-    def get_request(self, request_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", f"/v1/requests/{request_id}")
-        return result
-
-    def ready(self) -> tuple[bool, dict[str, Any]]:
-        response = self._http.get("/ready")
-        return response.status_code == 200, response.json()
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -15,7 +15,7 @@ _FIXES = {
 
 @contextmanager
 def reported() -> Iterator[None]:
-    from killtoken_cli.client import KillTokenAPIError
+    from killtoken_cli.exceptions import KillTokenAPIError, KillTokenError
 
     try:
         yield
@@ -25,6 +25,8 @@ def reported() -> Iterator[None]:
         fix = _FIXES.get(exc.code, "")
         code = EXIT_SECRETS if exc.code == "secrets_unavailable" else EXIT_ERROR
         fail(f"{exc.message} ({exc.code}) {fix}".strip(), code)
+    except KillTokenError as exc:
+        fail(str(exc))
     except OSError as exc:  # httpx transport errors are OSError subclasses only sometimes; see below
         fail(f"Cannot reach the KillToken daemon: {exc}", EXIT_UNAVAILABLE)
     except Exception as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from killtoken_cli.commands import credentials, daemon, requests
+from killtoken_cli.commands import chat, credentials, daemon, requests
 
 app = typer.Typer(
     name="kt",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.command("serve")(daemon.serve)
 app.command("init")(daemon.init)
+app.command("chat")(chat.chat)
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(requests.app, name="requests")
 

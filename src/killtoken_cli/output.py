@@ -40,7 +40,8 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+def print_table(title: str, columns: list[str], rows: list[list[str]], *, stderr: bool = False) -> None:
+    """A rich table on stdout (data), or on stderr for notes that accompany the data."""
     from rich.console import Console
     from rich.table import Table
 
@@ -50,4 +51,5 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     # Piped output is not wrapped at 80 columns: grep and less should see whole rows.
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    stream = sys.stderr if stderr else sys.stdout
+    Console(file=stream, width=None if stream.isatty() else 200).print(table)

@@ -121,7 +121,15 @@ class CredentialService:
         return self._store.list(tenant_id)
 
     def providers_of(self, tenant_id: str) -> set[str]:
-        return {m.provider for m in self._store.list(tenant_id) if m.status == "active"}
+        return set(self.reachable(tenant_id))
+
+    def reachable(self, tenant_id: str) -> dict[str, CredentialMeta]:
+        """Each provider this tenant can call, with the credential a call would use (the newest active one)."""
+        found: dict[str, CredentialMeta] = {}
+        for meta in self._store.list(tenant_id):  # sorted by id, so later (newer) ones win
+            if meta.status == "active":
+                found[meta.provider] = meta
+        return found
 
     def active(self, tenant_id: str, provider: str) -> Credential | None:
         """The credential the request path uses; secrets come from memory only."""

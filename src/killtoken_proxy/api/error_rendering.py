@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from killtoken_proxy.api.dialects import dialect_of
 from killtoken_proxy.errors import KillTokenError
 
 log = logging.getLogger("killtoken")
@@ -20,6 +21,9 @@ _OPENAI_TYPES = {
     402: "insufficient_quota",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
     501: "not_implemented_error",
@@ -37,7 +41,8 @@ _ANTHROPIC_TYPES = {
 
 
 def error_body(path: str, error: KillTokenError) -> dict[str, Any]:
-    if path.startswith("/v1/openai") or path.startswith("/chat/completions"):
+    dialect = dialect_of(path)
+    if dialect == "openai":
         return {
             "error": {
                 "message": error.message,
@@ -46,7 +51,7 @@ def error_body(path: str, error: KillTokenError) -> dict[str, Any]:
                 "code": error.code,
             }
         }
-    if path.startswith("/v1/anthropic"):
+    if dialect == "anthropic":
         return {
             "type": "error",
             "error": {"type": _ANTHROPIC_TYPES.get(error.status, "api_error"), "message": error.message},
@@ -56,7 +61,11 @@ def error_body(path: str, error: KillTokenError) -> dict[str, Any]:
 
 
 def render(request: Request, error: KillTokenError) -> JSONResponse:
-    return JSONResponse(error_body(request.url.path, error), status_code=error.status, headers=error.headers)
+    headers = dict(error.headers)
+    if "x-killtoken-request-id" in headers and dialect_of(request.url.path) == "openai":
+        # The OpenAI SDKs surface `x-request-id` as the error's request id.
+        headers.setdefault("x-request-id", headers["x-killtoken-request-id"])
+    return JSONResponse(error_body(request.url.path, error), status_code=error.status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -26,10 +26,11 @@ from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.metrics import CallMetrics, header_value
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
-from killtoken_proxy.gateway.routing import route
+from killtoken_proxy.gateway.routing import Route, credential_hint, route
 from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult
+from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.tenants import Tenant, TenantStore
 
@@ -125,25 +126,30 @@ class Gateway:
     # -- stages ------------------------------------------------------------------------------------
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None
-        provider, model = route(
+        reachable = self._credentials.reachable(call.tenant.id)
+        chosen = route(
             call.request.model,
             call.request.provider,
             headers,
-            self._adapters,
-            self._credentials.providers_of(call.tenant.id),
+            {*CONTRACT_PROVIDERS, *self._adapters},
+            {provider: meta.config.get("defaultModel") for provider, meta in reachable.items()},
         )
-        call.provider = provider
-        call.adapter = self._adapter(provider)
-        if model != call.request.model:
-            call.request = replace(call.request, model=model)
+        call.provider = chosen.provider
+        call.record["routed_by"] = chosen.rule
+        call.adapter = self._adapter(chosen.provider)
+        if chosen.model != call.request.model:
+            call.request = replace(call.request, model=chosen.model)
 
     def _require_credential(self, call: Call) -> None:
         assert call.tenant is not None and call.provider is not None
         call.credential = self._credentials.active(call.tenant.id, call.provider)
         if call.credential is None:
+            assert call.request is not None
+            chosen = Route(call.provider, call.request.model, call.record.get("routed_by", "explicit"))
             raise CredentialRequired(
                 f"No stored credential for provider `{call.provider}`. Add one with "
                 f"`kt credentials add {call.provider}` or POST /v1/provider-credentials."
+                + credential_hint(chosen, self._credentials.reachable(call.tenant.id))
             )
 
     def _fingerprint(self, call: Call) -> None:
@@ -204,9 +210,14 @@ class Gateway:
         return adapter
 
 
+def _not_json(constant: str) -> Any:
+    # Python's parser accepts NaN and Infinity; JSON does not, and no provider would.
+    raise ValueError(constant)
+
+
 def _json(raw: bytes) -> Any:
     try:
-        return json.loads(raw) if raw.strip() else None
+        return json.loads(raw, parse_constant=_not_json) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
 

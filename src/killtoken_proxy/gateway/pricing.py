@@ -41,6 +41,11 @@ def _calc(provider_id: str, model: str, inp: int, cached: int, write: int, out: 
     return Decimal(result.total_price)
 
 
+def price_provider(provider: str) -> str | None:
+    """The genai-prices provider id whose price table applies to our provider, if any."""
+    return _PRICE_PROVIDER.get(provider)
+
+
 def cost_usd(provider: str, model: str, usage: Usage) -> Decimal | None:
     provider_id = _PRICE_PROVIDER.get(provider)
     if provider_id is None or not usage.reported:

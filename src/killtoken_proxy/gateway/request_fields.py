@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -15,6 +17,7 @@ CACHE_MODES: tuple[CacheMode, ...] = ("bypass", "read_only", "write_only", "read
 OPTIMIZATION_MODES: tuple[OptimizationMode, ...] = ("measure_only", "safe", "balanced", "aggressive")
 
 FEATURE_HEADER = "x-killtoken-feature"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MODE_HEADER = "x-killtoken-optimization-mode"
 IDEMPOTENCY_HEADER = "x-killtoken-idempotency-key"
 
@@ -35,7 +38,7 @@ def _check_content(index: int, role: str, message: dict[str, Any]) -> None:
     content = message.get("content")
     where = f"messages[{index}].content"
     if content is None:
-        if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
+        if role == "assistant" and any(message.get(k) for k in ("tool_calls", "function_call", "audio", "refusal")):
             return
         raise InvalidRequest(f"`{where}` is required for role `{role}`.", code="invalid_messages", param=where)
     if isinstance(content, str):
@@ -115,26 +118,44 @@ def parse_cache_policy(value: Any) -> CachePolicy:
     return CachePolicy(exact_cache=mode, ttl_seconds=float(ttl) if ttl is not None else None)
 
 
+def header_text(headers: Mapping[str, str], name: str) -> str | None:
+    """A header as the client meant it: HTTP servers decode header bytes as Latin-1, clients send UTF-8."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def _from_body_or_header(body_value: Any, headers: Mapping[str, str], header: str, field: str) -> tuple[Any, str]:
+    """The body value wins; also returns how to name the value's source in an error message."""
+    if body_value is not None:
+        return body_value, f"`{field}`"
+    return header_text(headers, header), f"The `{header}` header"
+
+
 def parse_optimization_mode(body_value: Any, headers: Mapping[str, str]) -> OptimizationMode:
-    value = body_value if body_value is not None else headers.get(MODE_HEADER)
+    value, source = _from_body_or_header(body_value, headers, MODE_HEADER, "optimizationMode")
     if value is None:
         return "measure_only"
     if isinstance(value, str) and value.strip() in OPTIMIZATION_MODES:
         return cast(OptimizationMode, value.strip())
     raise InvalidRequest(
-        f"`optimizationMode` must be one of {', '.join(OPTIMIZATION_MODES)}; got {value!r}.",
+        f"{source} must be one of {', '.join(OPTIMIZATION_MODES)}; got {value!r}.",
         code="invalid_optimization_mode",
         param="optimizationMode",
     )
 
 
 def parse_idempotency_key(body_value: Any, headers: Mapping[str, str]) -> str | None:
-    value = body_value if body_value is not None else headers.get(IDEMPOTENCY_HEADER)
+    value, source = _from_body_or_header(body_value, headers, IDEMPOTENCY_HEADER, "idempotencyKey")
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > IDEMPOTENCY_KEY_MAX_CHARS:
         raise InvalidRequest(
-            f"`idempotencyKey` must be a non-empty string of at most {IDEMPOTENCY_KEY_MAX_CHARS} characters.",
+            f"{source} must be a non-empty string of at most {IDEMPOTENCY_KEY_MAX_CHARS} characters.",
             code="invalid_idempotency_key",
             param="idempotencyKey",
         )
@@ -142,11 +163,15 @@ def parse_idempotency_key(body_value: Any, headers: Mapping[str, str]) -> str | 
 
 
 def _clean_feature(value: Any) -> str | None:
+    """Trimmed and capped at 80 characters (code points, never bytes, so no character is cut in half)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidRequest("`metadata.feature` must be a string.", param="metadata.feature")
-    text = str(value).strip()[:FEATURE_MAX_CHARS].strip()
+    # NFC: "é" typed or composed is one tag. A lone surrogate (legal as a JSON escape) cannot be
+    # stored or sent back as UTF-8, so it becomes U+FFFD instead of failing the request.
+    text = _LONE_SURROGATE.sub("\ufffd", unicodedata.normalize("NFC", str(value)))
+    text = text.strip()[:FEATURE_MAX_CHARS].strip()
     return text or None
 
 
@@ -155,7 +180,7 @@ def parse_feature(metadata: Any, headers: Mapping[str, str]) -> str | None:
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidRequest("`metadata` must be an object.", param="metadata")
     from_body = _clean_feature((metadata or {}).get("feature"))
-    return from_body if from_body is not None else _clean_feature(headers.get(FEATURE_HEADER))
+    return from_body if from_body is not None else _clean_feature(header_text(headers, FEATURE_HEADER))
 
 
 def reject_streaming(body: dict[str, Any]) -> None:

@@ -1,14 +1,16 @@
-"""Which provider serves a request: explicit choice first, then the model's family, then the tenant's only one.
+"""Which provider serves a request: explicit choice first, then a prefix, the model's family, the tenant's default.
 
 Rule (documented in the README): the `provider` body field or `x-killtoken-provider` header wins;
 then a `provider/model` prefix; then the model name's family (gpt-/o-series -> openai, claude- ->
-anthropic, ...); then, if the tenant has credentials for exactly one provider, that one.
+anthropic, ...); then the tenant's default: the provider whose credential has this model as its
+`config.defaultModel`, else the tenant's only provider with a credential. Anything else is 400 `invalid_model`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from killtoken_proxy.errors import InvalidRequest
 
@@ -25,9 +27,22 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Route:
+    provider: str
+    model: str  # as the provider should receive it (a routing prefix removed)
+    rule: str  # explicit | prefix | family | default_model | only_provider: recorded, and used in hints
+
+
 def family_of(model: str) -> str | None:
     lowered = model.lower()
     return next((provider for pattern, provider in _FAMILIES if pattern.match(lowered)), None)
+
+
+def split_prefix(model: str, known_providers: Collection[str]) -> tuple[str, str] | None:
+    """`provider/model` -> (provider, model) when the prefix names a provider KillToken knows."""
+    prefix, slash, rest = model.partition("/")
+    return (prefix, rest) if slash and rest and prefix in known_providers else None
 
 
 def route(
@@ -35,25 +50,45 @@ def route(
     explicit: str | None,
     headers: Mapping[str, str],
     known_providers: Collection[str],
-    tenant_providers: Collection[str],
-) -> tuple[str, str]:
-    """Return (provider, model as the provider should receive it)."""
+    reachable: Mapping[str, str | None],
+) -> Route:
+    """`reachable` maps each provider the tenant has an active credential for to its `config.defaultModel`."""
+    prefixed = split_prefix(model, known_providers)
     chosen = explicit or (headers.get(PROVIDER_HEADER) or "").strip() or None
     if chosen is not None:
-        return chosen, model
-    prefix, slash, rest = model.partition("/")
-    if slash and prefix in known_providers and rest:
-        return prefix, rest
+        # `openai/gpt-4.1-mini` sent to openai loses its prefix; `openai/gpt-4o` sent to openrouter keeps it.
+        return Route(chosen, prefixed[1] if prefixed and prefixed[0] == chosen else model, "explicit")
+    if prefixed is not None:
+        return Route(prefixed[0], prefixed[1], "prefix")
     family = family_of(model)
     if family is not None:
-        return family, model
-    if len(set(tenant_providers)) == 1:
-        return next(iter(tenant_providers)), model
-    options = ", ".join(sorted(set(tenant_providers))) or "none stored yet"
-    raise InvalidRequest(
-        f"Cannot tell which provider serves model {model!r}. Prefix it as `provider/model` "
-        f"(for example `openai_compatible/{model}`) or send the `x-killtoken-provider` header. "
-        f"Providers with stored credentials: {options}.",
+        return Route(family, model, "family")
+    defaults = sorted(provider for provider, default in reachable.items() if default == model)
+    if len(defaults) == 1:
+        return Route(defaults[0], model, "default_model")
+    if not defaults and len(reachable) == 1:
+        return Route(next(iter(reachable)), model, "only_provider")
+    raise _unroutable(model, defaults or sorted(reachable))
+
+
+def _unroutable(model: str, options: list[str]) -> InvalidRequest:
+    example = options[0] if options else "openai_compatible"
+    return InvalidRequest(
+        f"Cannot tell which provider serves model {model!r}. Name one as `provider/model` "
+        f"(for example `{example}/{model}`) or send the `{PROVIDER_HEADER}` header. "
+        f"Candidates among the providers with stored credentials: {', '.join(options) or 'none stored yet'}.",
         code="invalid_model",
         param="model",
+    )
+
+
+def credential_hint(chosen: Route, reachable: Collection[str]) -> str:
+    """Why an implicit route reached a provider without a credential, and how to pick another one."""
+    if chosen.rule not in ("prefix", "family") or not reachable:
+        return ""
+    other = sorted(reachable)[0]
+    return (
+        f" Model {chosen.model!r} goes to `{chosen.provider}` by its name; to send it to a provider you have "
+        f"a credential for ({', '.join(sorted(reachable))}), use the model `{other}/{chosen.model}` or the "
+        f"`{PROVIDER_HEADER}: {other}` header."
     )

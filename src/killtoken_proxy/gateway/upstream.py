@@ -13,6 +13,8 @@ import httpx
 from killtoken_proxy.errors import KillTokenError, UpstreamError
 from killtoken_proxy.providers.base import UpstreamRequest
 
+RETRY_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
+
 
 @dataclass(frozen=True)
 class UpstreamResponse:
@@ -62,10 +64,16 @@ def first_message(body: Any) -> str | None:
 
 def error_from_status(provider: str, status: int, message: str | None, headers: Mapping[str, str]) -> KillTokenError:
     """Keep the upstream status where it means something to the client (architecture section 5)."""
+    error = _error_for_status(provider, status, message)
+    # The provider's own retry advice reaches the client's SDK, which obeys it (e.g. no retry on a spent quota).
+    error.headers.update({name: headers[name] for name in RETRY_HEADERS if name in headers})
+    return error
+
+
+def _error_for_status(provider: str, status: int, message: str | None) -> KillTokenError:
     detail = f"{provider} returned HTTP {status}" + (f": {message}" if message else ".")
     if status == 429:
-        retry = {"retry-after": headers["retry-after"]} if "retry-after" in headers else {}
-        return UpstreamError(detail, code="upstream_rate_limited", status=429, headers=retry)
+        return UpstreamError(detail, code="upstream_rate_limited", status=429)
     if status in (401, 403):
         return UpstreamError(
             detail + " The stored provider credential was rejected; replace it with `kt credentials add`.",

@@ -1,0 +1,127 @@
+"""Each API call as data: what to send and how to read the answer, shared by the sync and async clients."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from killtoken_cli.exceptions import error_for
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[T]):
+    method: str
+    path: str
+    parse: Callable[[Reply], T]
+    json: Any = None
+    params: Mapping[str, Any] | None = None
+
+
+class ChatResult(NamedTuple):
+    """`response, metrics = client.chat(...)`: the provider's answer, and KillToken's `killtoken.metrics`."""
+
+    response: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+def _body(reply: Reply) -> Any:
+    try:
+        return json.loads(reply.content) if reply.content else None
+    except ValueError:
+        return None
+
+
+def checked(reply: Reply) -> Any:
+    """The JSON answer, or the typed error for it."""
+    body = _body(reply)
+    if reply.status >= 400:
+        raise error_for(reply.status, body, reply.headers, reply.content.decode("utf-8", "replace"))
+    return body
+
+
+def _chat_result(reply: Reply) -> ChatResult:
+    response = dict(checked(reply))
+    metrics = response.pop("killtoken", {}).get("metrics", {})
+    return ChatResult(response, metrics)
+
+
+def chat(
+    *,
+    provider: str,
+    model: str,
+    messages: list[dict[str, Any]],
+    metadata: dict[str, Any] | None = None,
+    feature: str | None = None,
+    cache_policy: dict[str, Any] | str | None = None,
+    idempotency_key: str | None = None,
+    optimization_mode: str | None = None,
+    **params: Any,
+) -> Endpoint[ChatResult]:
+    """One chat call on the native door (contract Path 2/4). `params` are generation parameters
+    (`temperature`, `max_tokens`, ...); `feature` is shorthand for `metadata={"feature": ...}`;
+    `cache_policy` may be the mode alone (`"read_write"`)."""
+    body: dict[str, Any] = {"provider": provider, "model": model, "messages": messages, **params}
+    if metadata is not None or feature is not None:
+        body["metadata"] = {**(metadata or {}), **({"feature": feature} if feature is not None else {})}
+    if cache_policy is not None:
+        body["cachePolicy"] = {"exactCache": cache_policy} if isinstance(cache_policy, str) else cache_policy
+    if idempotency_key is not None:
+        body["idempotencyKey"] = idempotency_key
+    if optimization_mode is not None:
+        body["optimizationMode"] = optimization_mode
+    return Endpoint("POST", "/v1/chat", _chat_result, json=body)
+
+
+def add_credential(
+    provider: str,
+    *,
+    api_key: str | None = None,
+    secrets: dict[str, str] | None = None,
+    config: dict[str, Any] | None = None,
+    label: str | None = None,
+) -> Endpoint[dict[str, Any]]:
+    body: dict[str, Any] = {"provider": provider}
+    if api_key is not None:
+        body["apiKey"] = api_key
+    if secrets is not None:
+        body["secrets"] = secrets
+    if config:
+        body["config"] = config
+    if label:
+        body["label"] = label
+    return Endpoint("POST", "/v1/provider-credentials", checked, json=body)
+
+
+def list_credentials() -> Endpoint[list[dict[str, Any]]]:
+    return Endpoint("GET", "/v1/provider-credentials", lambda reply: list(checked(reply)["data"]))
+
+
+def remove_credential(credential_id: str) -> Endpoint[None]:
+    return Endpoint("DELETE", f"/v1/provider-credentials/{credential_id}", lambda reply: checked(reply) and None)
+
+
+def list_requests(
+    *, limit: int = 50, feature: str | None = None, provider: str | None = None, before: str | None = None
+) -> Endpoint[dict[str, Any]]:
+    params = {"limit": limit, "feature": feature, "provider": provider, "before": before}
+    return Endpoint("GET", "/v1/requests", checked, params={k: v for k, v in params.items() if v is not None})
+
+
+def get_request(request_id: str) -> Endpoint[dict[str, Any]]:
+    return Endpoint("GET", f"/v1/requests/{request_id}", checked)
+
+
+def ready() -> Endpoint[tuple[bool, dict[str, Any]]]:
+    """(ready?, the readiness report): a 503 here is an answer, not an error."""
+    return Endpoint("GET", "/ready", lambda reply: (reply.status == 200, _body(reply) or {}))

@@ -1,0 +1,71 @@
+"""The OpenAI SDK drop-in: chat completions and the model list under every base URL users set; the rest 501."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
+from killtoken_proxy.api.dialects import OPENAI_BASES, OPENAI_UNSUPPORTED
+from killtoken_proxy.errors import NotFound, NotImplementedYet
+from killtoken_proxy.gateway.doors import OPENAI
+from killtoken_proxy.gateway.model_catalog import reachable_models
+from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
+from killtoken_proxy.store.tenants import Tenant
+
+router = APIRouter()
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+async def chat_completions(request: Request) -> JSONResponse:
+    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, OPENAI)
+    # The OpenAI SDKs surface `x-request-id` as `completion._request_id`: make it ours.
+    headers = {**outcome.headers, "x-request-id": outcome.headers["x-killtoken-request-id"]}
+    return JSONResponse(outcome.body, headers=headers)
+
+
+def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:
+    runtime = runtime_of(request)
+    return reachable_models(runtime.credentials.reachable(tenant.id), {*CONTRACT_PROVIDERS, *runtime.adapters})
+
+
+async def list_models(request: Request, tenant: Annotated[Tenant, Depends(calling_tenant)]) -> dict[str, Any]:
+    return {"object": "list", "data": _models(request, tenant)}
+
+
+async def retrieve_model(
+    request: Request, model_id: str, tenant: Annotated[Tenant, Depends(calling_tenant)]
+) -> dict[str, Any]:
+    found = next((m for m in _models(request, tenant) if m["id"] == model_id), None)
+    if found is None:
+        raise NotFound(
+            f"Model {model_id!r} is not reachable with this tenant's credentials; GET /models lists those that are.",
+            code="model_not_found",
+            param="model",
+        )
+    return found
+
+
+async def not_proxied(request: Request) -> JSONResponse:
+    raise NotImplementedYet(
+        f"{request.method} {request.url.path} is not proxied: KillToken handles chat completions only. Keep a "
+        "direct provider client for the Responses API, embeddings, audio, images, files and the other endpoints.",
+        # Retrying will not make it work: tell the SDKs not to.
+        headers={"x-should-retry": "false"},
+    )
+
+
+for base in OPENAI_BASES:
+    router.add_api_route(f"{base}/chat/completions", chat_completions, methods=["POST"])
+    router.add_api_route(f"{base}/models", list_models, methods=["GET"])
+    router.add_api_route(f"{base}/models/{{model_id:path}}", retrieve_model, methods=["GET"])
+    # Stored-completion management (`client.chat.completions.list/retrieve/update/delete`) is not proxied.
+    router.add_api_route(f"{base}/chat/completions", not_proxied, methods=["GET"])
+    router.add_api_route(f"{base}/chat/completions/{{rest:path}}", not_proxied, methods=_ALL_METHODS)
+    router.add_api_route(f"{base}/models/{{rest:path}}", not_proxied, methods=["DELETE"])
+    for resource in OPENAI_UNSUPPORTED:
+        router.add_api_route(f"{base}/{resource}", not_proxied, methods=_ALL_METHODS)
+        router.add_api_route(f"{base}/{resource}/{{rest:path}}", not_proxied, methods=_ALL_METHODS)
+router.add_api_route("/v1/openai/{rest:path}", not_proxied, methods=_ALL_METHODS)

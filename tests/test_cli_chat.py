@@ -1,0 +1,69 @@
+"""`kt chat`: one call from the terminal through the same client; answer on stdout, metrics on stderr."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from killtoken_cli.main import app
+from tests.conftest import PROVIDER_SECRET
+from tests.fakes.openai_server import FakeOpenAI, Reply, completion
+
+runner = CliRunner()
+
+
+def _setup(fake: FakeOpenAI) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    added = runner.invoke(
+        app, ["credentials", "add", "openai", "--base-url", fake.base_url], input=PROVIDER_SECRET + "\n"
+    )
+    assert added.exit_code == 0, added.output
+
+
+def test_kt_chat_prints_the_answer_and_its_metrics(fake_openai: FakeOpenAI):
+    _setup(fake_openai)
+    fake_openai.replies.append(Reply(200, completion("Bonjour !", prompt_tokens=1000, completion_tokens=100)))
+    result = runner.invoke(
+        app, ["chat", "Hello", "--provider", "openai", "--model", "gpt-4.1-mini", "--feature", "cli-test"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Bonjour !\n"
+    for expected in ("gpt-4.1-mini", "cli-test", "1000", "$0.00056", "req_"):
+        assert expected in result.stderr
+    sent = fake_openai.received[-1]
+    assert sent.body == {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hello"}]}
+    assert sent.headers["authorization"] == f"Bearer {PROVIDER_SECRET}"
+    listed = json.loads(runner.invoke(app, ["requests", "list", "--json", "--feature", "cli-test"]).stdout)
+    assert [r["status"] for r in listed] == [200]
+
+
+def test_kt_chat_json_system_and_stdin(fake_openai: FakeOpenAI):
+    _setup(fake_openai)
+    result = runner.invoke(
+        app,
+        ["chat", "-", "--provider", "openai", "--model", "gpt-4.1-mini", "--system", "Be brief.", "--json"],
+        input="Capital of France?\n",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["response"]["choices"][0]["message"]["content"] == "Paris"
+    assert data["metrics"]["provider"] == "openai" and data["metrics"]["promptTokens"] == 21
+    assert fake_openai.received[-1].body["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Capital of France?"},
+    ]
+
+
+def test_kt_chat_errors_name_the_fix(fake_openai: FakeOpenAI):
+    _setup(fake_openai)
+    missing = runner.invoke(app, ["chat", "Hello", "--provider", "openai_compatible", "--model", "llama"])
+    assert missing.exit_code == 1
+    assert "provider_credential_required" in missing.stderr and "kt credentials add" in missing.stderr
+    bad_mode = runner.invoke(
+        app, ["chat", "Hi", "--provider", "openai", "--model", "gpt-4.1-mini", "--optimization-mode", "turbo"]
+    )
+    assert bad_mode.exit_code == 1 and "invalid_optimization_mode" in bad_mode.stderr
+    assert fake_openai.received == []
+    usage = runner.invoke(app, ["chat", "Hello", "--model", "gpt-4.1-mini"])
+    assert usage.exit_code == 2 and "--provider" in usage.output

@@ -1,0 +1,73 @@
+"""The routing rule on the OpenAI door: explicit, prefix, family, the tenant's default, else invalid_model."""
+
+from __future__ import annotations
+
+import pytest
+
+from killtoken_proxy.errors import InvalidRequest
+from killtoken_proxy.gateway.routing import Route, credential_hint, route
+from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
+
+HEADER = "x-killtoken-provider"
+
+
+@pytest.mark.parametrize(
+    ("model", "explicit", "headers", "reachable", "expected"),
+    [
+        # The spec's example reaches openai unchanged, whatever else the tenant has.
+        ("gpt-4.1-mini", None, {}, {"openai_compatible": None}, ("openai", "gpt-4.1-mini", "family")),
+        ("o3-mini", None, {}, {}, ("openai", "o3-mini", "family")),
+        ("o1", None, {}, {}, ("openai", "o1", "family")),
+        ("chatgpt-4o-latest", None, {}, {}, ("openai", "chatgpt-4o-latest", "family")),
+        ("claude-sonnet-4-5", None, {}, {}, ("anthropic", "claude-sonnet-4-5", "family")),
+        ("gemini-2.5-flash", None, {}, {}, ("gemini", "gemini-2.5-flash", "family")),
+        ("mistral-large-latest", None, {}, {}, ("mistral", "mistral-large-latest", "family")),
+        ("deepseek-chat", None, {}, {}, ("deepseek", "deepseek-chat", "family")),
+        ("grok-4", None, {}, {}, ("xai", "grok-4", "family")),
+        ("sonar-pro", None, {}, {}, ("perplexity", "sonar-pro", "family")),
+        # A prefix naming a provider routes and is removed; other slashes are part of the name.
+        ("openai_compatible/llama-3", None, {}, {}, ("openai_compatible", "llama-3", "prefix")),
+        ("openrouter/openai/gpt-4o", None, {}, {}, ("openrouter", "openai/gpt-4o", "prefix")),
+        ("meta-llama/Llama-3-8b", None, {}, {"together": None}, ("together", "meta-llama/Llama-3-8b", "only_provider")),
+        # Explicit choice (body field, then header) beats everything.
+        ("gpt-4.1-mini", None, {HEADER: "openai_compatible"}, {}, ("openai_compatible", "gpt-4.1-mini", "explicit")),
+        ("gpt-4.1-mini", "openrouter", {HEADER: "openai_compatible"}, {}, ("openrouter", "gpt-4.1-mini", "explicit")),
+        ("openai/gpt-4.1-mini", "openai", {}, {}, ("openai", "gpt-4.1-mini", "explicit")),
+        ("openai/gpt-4o", None, {HEADER: "openrouter"}, {}, ("openrouter", "openai/gpt-4o", "explicit")),
+        # The tenant's default: a credential's config.defaultModel, else its only provider.
+        (
+            "llama-3",
+            None,
+            {},
+            {"openai": None, "openai_compatible": "llama-3"},
+            ("openai_compatible", "llama-3", "default_model"),
+        ),
+        ("llama-3", None, {}, {"openai_compatible": None}, ("openai_compatible", "llama-3", "only_provider")),
+    ],
+)
+def test_routing_rule(model, explicit, headers, reachable, expected):
+    assert route(model, explicit, headers, CONTRACT_PROVIDERS, reachable) == Route(*expected)
+
+
+@pytest.mark.parametrize(
+    ("reachable", "named"),
+    [
+        ({"openai": None, "openai_compatible": None}, ["openai", "openai_compatible"]),
+        ({"openai_compatible": "llama-3", "together": "llama-3", "openai": None}, ["openai_compatible", "together"]),
+        ({}, ["none stored yet"]),
+    ],
+)
+def test_unknown_or_ambiguous_model_is_invalid_model_naming_the_options(reachable, named):
+    with pytest.raises(InvalidRequest) as error:
+        route("llama-3", None, {}, CONTRACT_PROVIDERS, reachable)
+    assert error.value.code == "invalid_model" and error.value.param == "model"
+    for option in named:
+        assert option in error.value.message
+    assert "x-killtoken-provider" in error.value.message
+
+
+def test_hint_explains_an_implicit_route_to_a_provider_without_credential():
+    hint = credential_hint(Route("openai", "gpt-4.1-mini", "family"), ["openai_compatible"])
+    assert "openai_compatible/gpt-4.1-mini" in hint and "x-killtoken-provider: openai_compatible" in hint
+    assert credential_hint(Route("openai", "gpt-4.1-mini", "explicit"), ["openai_compatible"]) == ""
+    assert credential_hint(Route("openai", "gpt-4.1-mini", "family"), []) == ""
