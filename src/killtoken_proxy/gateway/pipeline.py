@@ -149,7 +149,8 @@ class Gateway:
     def _fingerprint(self, call: Call) -> None:
         """The exact-cache key of every request, also for analytics' cache-opportunity report."""
         assert call.tenant is not None and call.provider is not None and call.request is not None
-        call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request)
+        endpoint = call.credential.config if call.credential else None
+        call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request, endpoint)
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
