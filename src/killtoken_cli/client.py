@@ -117,6 +117,16 @@ class KillTokenClient:
         result: dict[str, Any] = self._call("GET", f"/v1/requests/{request_id}")
         return result
 
+    # -- exact cache ----------------------------------------------------------------------------
+    def cache_stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/v1/cache/stats")
+        return result
+
+    def clear_cache(self, *, older_than_seconds: float | None = None) -> dict[str, Any]:
+        params = {} if older_than_seconds is None else {"olderThanSeconds": older_than_seconds}
+        result: dict[str, Any] = self._call("DELETE", "/v1/cache/entries", params=params)
+        return result
+
     def ready(self) -> tuple[bool, dict[str, Any]]:
         response = self._http.get("/ready")
         return response.status_code == 200, response.json()
