@@ -41,8 +41,7 @@ class Runtime:
         self._gateway: Gateway | None = None
 
     def open(self) -> None:
-        s = self.settings
-        s.paths.ensure()
+        self.settings.paths.ensure()
         self.lock.acquire()
         try:
             self._db = TinyDB(self.settings.paths.main_db, storage=AtomicJSONStorage)
@@ -54,8 +53,9 @@ class Runtime:
                 batch_max=self.settings.ledger_batch_max,
                 batch_wait=self.settings.ledger_batch_wait,
             )
-            self.cache = CacheStore(EntryFiles(self.settings.paths.exact_cache_dir), max_bytes=s.cache_max_bytes)
-            self.idempotency = IdempotencyStore(EntryFiles(self.settings.paths.idempotency_dir))
+            paths = self.settings.paths
+            self.cache = CacheStore(EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes)
+            self.idempotency = IdempotencyStore(EntryFiles(paths.idempotency_dir))
         except BaseException:
             self.lock.release()
             raise
