@@ -82,6 +82,8 @@ class KillTokenClient:
     remove_credential = _sync(endpoints.remove_credential)
     list_requests = _sync(endpoints.list_requests)
     get_request = _sync(endpoints.get_request)
+    cache_stats = _sync(endpoints.cache_stats)
+    clear_cache = _sync(endpoints.clear_cache)
     ready = _sync(endpoints.ready)
 
     def close(self) -> None:
@@ -115,6 +117,8 @@ class AsyncKillTokenClient:
     remove_credential = _async(endpoints.remove_credential)
     list_requests = _async(endpoints.list_requests)
     get_request = _async(endpoints.get_request)
+    cache_stats = _async(endpoints.cache_stats)
+    clear_cache = _async(endpoints.clear_cache)
     ready = _async(endpoints.ready)
 
     async def aclose(self) -> None:

@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 
 
 def load_settings() -> Settings:
+    from killtoken_cli.output import EXIT_USAGE, fail
     from killtoken_proxy.settings import Settings
 
-    return Settings.from_env()
+    try:
+        return Settings.from_env()
+    except ValueError as exc:  # a malformed KILLTOKEN_* tuning variable
+        fail(str(exc), EXIT_USAGE)
 
 
 def running_daemon_url(settings: Settings) -> str | None:

@@ -122,6 +122,15 @@ def get_request(request_id: str) -> Endpoint[dict[str, Any]]:
     return Endpoint("GET", f"/v1/requests/{request_id}", checked)
 
 
+def cache_stats() -> Endpoint[dict[str, Any]]:
+    return Endpoint("GET", "/v1/cache/stats", checked)
+
+
+def clear_cache(*, older_than_seconds: float | None = None) -> Endpoint[dict[str, Any]]:
+    params = {} if older_than_seconds is None else {"olderThanSeconds": older_than_seconds}
+    return Endpoint("DELETE", "/v1/cache/entries", checked, params=params)
+
+
 def ready() -> Endpoint[tuple[bool, dict[str, Any]]]:
     """(ready?, the readiness report): a 503 here is an answer, not an error."""
     return Endpoint("GET", "/ready", lambda reply: (reply.status == 200, _body(reply) or {}))

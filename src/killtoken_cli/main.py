@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from killtoken_cli.commands import chat, credentials, daemon, requests
+from killtoken_cli.commands import cache, chat, credentials, daemon, requests
 
 app = typer.Typer(
     name="kt",
@@ -17,6 +17,7 @@ app.command("init")(daemon.init)
 app.command("chat")(chat.chat)
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(requests.app, name="requests")
+app.add_typer(cache.app, name="cache")
 
 if __name__ == "__main__":
     app()

@@ -10,6 +10,7 @@ import typer
 
 # Exit codes (documented in the README).
 EXIT_ERROR = 1  # the gateway answered with an error
+EXIT_USAGE = 2  # bad command-line usage or environment (click uses 2 for usage errors too)
 EXIT_UNAVAILABLE = 3  # store locked by another process, or the daemon cannot be reached
 EXIT_SECRETS = 4  # no usable secret store
 

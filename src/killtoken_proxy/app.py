@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from killtoken_proxy import __version__
-from killtoken_proxy.api import chat, error_rendering, health, openai_door, provider_credentials, requests_history
+from killtoken_proxy.api import (
+    cache,
+    chat,
+    error_rendering,
+    health,
+    openai_door,
+    provider_credentials,
+    requests_history,
+)
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
@@ -37,6 +45,6 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
     )
     error_rendering.install(app)
     # The OpenAI door goes last: its 501 catch-alls must not shadow any other route.
-    for module in (health, chat, requests_history, provider_credentials, openai_door):
+    for module in (health, chat, requests_history, provider_credentials, cache, openai_door):
         app.include_router(module.router)
     return app

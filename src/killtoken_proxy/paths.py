@@ -53,5 +53,13 @@ class Paths:
         return self.data / "ledger"
 
     @property
+    def exact_cache_dir(self) -> Path:
+        return self.cache / "exact"
+
+    @property
+    def idempotency_dir(self) -> Path:
+        return self.data / "idempotency"
+
+    @property
     def vault_file(self) -> Path:
         return self.data / "vault.json"

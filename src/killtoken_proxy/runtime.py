@@ -9,6 +9,8 @@ import httpx
 from tinydb import TinyDB
 
 from killtoken_proxy.credential_service import CredentialService
+from killtoken_proxy.gateway.exact_cache import ExactCache
+from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.pipeline import Gateway
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
@@ -16,7 +18,10 @@ from killtoken_proxy.secrets.backend import choose_backend
 from killtoken_proxy.secrets.secret_store import SecretStore
 from killtoken_proxy.settings import Settings
 from killtoken_proxy.store.atomic_storage import AtomicJSONStorage
+from killtoken_proxy.store.cache_store import CacheStore
 from killtoken_proxy.store.credentials import CredentialStore
+from killtoken_proxy.store.entry_files import EntryFiles
+from killtoken_proxy.store.idempotency_store import IdempotencyStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
 from killtoken_proxy.store.tenants import TenantStore
@@ -48,6 +53,9 @@ class Runtime:
                 batch_max=self.settings.ledger_batch_max,
                 batch_wait=self.settings.ledger_batch_wait,
             )
+            paths = self.settings.paths
+            self.cache = CacheStore(EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes)
+            self.idempotency = IdempotencyStore(EntryFiles(paths.idempotency_dir))
         except BaseException:
             self.lock.release()
             raise
@@ -66,12 +74,16 @@ class Runtime:
             follow_redirects=False,
         )
         self.ledger.start()
+        self.cache.start()  # the stores load their files in the background; only their first users wait
+        self.idempotency.start()
         self._gateway = Gateway(
             tenants=self.tenants,
             credentials=self.credentials,
             adapters=self.adapters,
             ledger=self.ledger,
             http=self._http,
+            cache=ExactCache(self.cache, default_ttl=s.cache_default_ttl_seconds),
+            idempotency=Idempotency(self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait_seconds),
         )
 
     @property
@@ -82,6 +94,8 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.ledger.close()
+        await self.cache.close()
+        await self.idempotency.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None

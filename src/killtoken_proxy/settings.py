@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from killtoken_proxy.paths import Paths
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+MIB = 1024 * 1024
+
+# Optional tuning from the environment: variable -> (setting, how to convert the positive number).
+_ENV_TUNING: dict[str, tuple[str, Callable[[float], float]]] = {
+    "KILLTOKEN_CACHE_MAX_MB": ("cache_max_bytes", lambda mb: int(mb * MIB)),
+    "KILLTOKEN_CACHE_TTL_SECONDS": ("cache_default_ttl_seconds", float),
+    "KILLTOKEN_IDEMPOTENCY_TTL_SECONDS": ("idempotency_ttl_seconds", float),
+}
 
 
 @dataclass(frozen=True)
@@ -22,12 +30,16 @@ class Settings:
     upstream_read_timeout: float = 300.0
     ledger_batch_max: int = 500
     ledger_batch_wait: float = 0.05
+    cache_max_bytes: int = 128 * MIB  # exact cache, in memory and on disk; least recently used go first
+    cache_default_ttl_seconds: float = 86400.0  # for entries written without `cachePolicy.ttlSeconds`
+    idempotency_ttl_seconds: float = 86400.0  # how long a completed idempotency key replays
+    idempotency_wait_seconds: float = 330.0  # a coalesced request waits this long (> connect + read timeouts)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
         master_key = env.get("KILLTOKEN_MASTER_KEY") or None
-        settings = cls(paths=Paths.from_env(env), master_key=master_key)
+        settings = cls(paths=Paths.from_env(env), master_key=master_key).replace(**_tuning(env))
         return settings.replace(**overrides) if overrides else settings
 
     def replace(self, **changes: object) -> Settings:
@@ -39,3 +51,19 @@ class Settings:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+
+def _tuning(env: Mapping[str, str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for variable, (setting, convert) in _ENV_TUNING.items():
+        raw = env.get(variable, "").strip()
+        if not raw:
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            number = -1.0
+        if not number > 0 or number == float("inf"):
+            raise ValueError(f"{variable} must be a positive number; got {raw!r}.")
+        out[setting] = convert(number)
+    return out

@@ -1,13 +1,16 @@
 """The canonical form of a chat request and its SHA-256: the exact-cache key and the repeat detector.
 
-The key covers the tenant, provider, model, messages and every parameter that can change the answer;
-it ignores what cannot (feature tag, metadata, idempotency key, user ids, JSON key order, whitespace).
+The key covers the tenant, provider, upstream endpoint, model, optimization mode, messages and every
+parameter that can change the answer; it ignores what cannot (feature tag, metadata, idempotency key,
+user ids, JSON key order, whitespace). The README's "Exact cache" section documents the form.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from killtoken_proxy.gateway.chat_request import ChatRequest
@@ -29,18 +32,57 @@ OUTPUT_NEUTRAL_PARAMS = frozenset(
 CANONICAL_VERSION = 1  # bump when the canonical form changes, so old entries simply stop matching
 
 
-def canonical_request(tenant_id: str, provider: str, request: ChatRequest) -> bytes:
-    params = {k: v for k, v in request.params.items() if k not in OUTPUT_NEUTRAL_PARAMS}
-    document: dict[str, Any] = {
+def _normal(value: Any) -> Any:
+    """JSON values that mean the same thing get one spelling: 1.0 is 1 (Python's json keeps the `.0`)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+def _canonical_json(document: dict[str, Any]) -> bytes:
+    return json.dumps(_normal(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _cache_document(
+    tenant_id: str, provider: str, request: ChatRequest, endpoint: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    # An explicit `null` asks the provider for its default, exactly as leaving the field out does.
+    params = {k: v for k, v in request.params.items() if k not in OUTPUT_NEUTRAL_PARAMS and v is not None}
+    return {
         "v": CANONICAL_VERSION,
         "tenant": tenant_id,
         "provider": provider,
+        "endpoint": dict(endpoint or {}),  # the credential's non-secret config: base URL, deployment, region
         "model": request.model,
+        "optimization": request.optimization_mode,  # optimization rewrites the prompt the provider sees
         "messages": request.messages,
         "params": params,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def cache_key(tenant_id: str, provider: str, request: ChatRequest) -> str:
-    return hashlib.sha256(canonical_request(tenant_id, provider, request)).hexdigest()
+def canonical_request(
+    tenant_id: str, provider: str, request: ChatRequest, endpoint: Mapping[str, Any] | None = None
+) -> bytes:
+    return _canonical_json(_cache_document(tenant_id, provider, request, endpoint))
+
+
+def cache_key(tenant_id: str, provider: str, request: ChatRequest, endpoint: Mapping[str, Any] | None = None) -> str:
+    return hashlib.sha256(canonical_request(tenant_id, provider, request, endpoint)).hexdigest()
+
+
+def request_fingerprint(
+    tenant_id: str, provider: str, request: ChatRequest, endpoint: Mapping[str, Any] | None = None
+) -> str:
+    """Stricter than the cache key: an idempotency key may only be replayed for the same request, so
+    output-neutral fields, the feature tag and the cache policy count too (the idempotency key does not)."""
+    document = _cache_document(tenant_id, provider, request, endpoint)
+    document.update(
+        params=request.params,
+        feature=request.feature,
+        cache_policy=asdict(request.cache_policy),
+    )
+    return hashlib.sha256(_canonical_json(document)).hexdigest()

@@ -32,7 +32,8 @@ class CallMetrics:
     total_ms: float
     upstream_ms: float
     estimated_savings_usd: Decimal = ZERO  # from prompt optimization (a model of what was avoided)
-    verified_savings_usd: Decimal = ZERO  # from cache hits and idempotent replays (money not spent)
+    # From cache hits and idempotent replays (money not spent); None when the original was unpriced.
+    verified_savings_usd: Decimal | None = ZERO
     replay: bool = False
     original_request_id: str | None = None
     template: dict[str, Any] | None = None

@@ -23,13 +23,16 @@ from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.cache_key import cache_key
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.doors import Door
-from killtoken_proxy.gateway.metrics import CallMetrics, header_value
+from killtoken_proxy.gateway.exact_cache import ExactCache, status_after_provider
+from killtoken_proxy.gateway.idempotency import Idempotency
+from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import Route, credential_hint, route
+from killtoken_proxy.gateway.stored_answer import StoredAnswer
 from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.ids import new_id
-from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult
+from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult, Usage
 from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.tenants import Tenant, TenantStore
@@ -86,12 +89,16 @@ class Gateway:
         adapters: Mapping[str, ProviderAdapter],
         ledger: Ledger,
         http: httpx.AsyncClient,
+        cache: ExactCache,
+        idempotency: Idempotency,
     ) -> None:
         self._tenants = tenants
         self._credentials = credentials
         self._adapters = adapters
         self._ledger = ledger
         self._http = http
+        self._cache = cache
+        self._idempotency = idempotency
 
     async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         call = Call(door=door.name)
@@ -99,7 +106,10 @@ class Gateway:
             return await self._run(call, raw_body, headers, door)
         except KillTokenError as error:
             self._fail(call, error)
+            self._idempotency.release(call, error)
             raise
+        finally:
+            self._idempotency.release(call)  # no-op unless an unexpected error left the key held
 
     async def _run(self, call: Call, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         body = request_fields.require_object(_json(raw_body))
@@ -111,17 +121,15 @@ class Gateway:
         self._route(call, headers)
         self._require_credential(call)
         self._fingerprint(call)
+        if (replay := await self._idempotency.begin(call)) is not None:
+            return self._answer_stored(call, door, replay)
+
+        if (hit := await self._cache.read(call)) is not None:
+            return self._answer_stored(call, door, hit)
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
-        self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, result), "status": 200})
-        return ChatOutcome(
-            body=door.render(result.body, metrics),
-            headers={
-                **call.response_headers,
-                "x-killtoken-request-id": call.request_id,
-                "x-killtoken-metrics": header_value(metrics),
-            },
-        )
+        await self._cache.write(call, result, metrics)
+        return self._answer(call, door, result.body, metrics, result.usage.raw)
 
     # -- stages ------------------------------------------------------------------------------------
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
@@ -155,7 +163,8 @@ class Gateway:
     def _fingerprint(self, call: Call) -> None:
         """The exact-cache key of every request, also for analytics' cache-opportunity report."""
         assert call.tenant is not None and call.provider is not None and call.request is not None
-        call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request)
+        endpoint = call.credential.config if call.credential else None
+        call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request, endpoint)
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
@@ -180,10 +189,44 @@ class Gateway:
             optimization_mode=call.request.optimization_mode,
             usage=result.usage,
             cost_usd=cost_usd(call.provider, result.model, result.usage),
-            cache_status="bypass" if call.request.cache_policy.exact_cache == "bypass" else "miss",
+            cache_status=status_after_provider(call.request, result.body),
             total_ms=call.elapsed_ms(),
             upstream_ms=upstream_ms,
         ).to_json()
+
+    def _answer_stored(self, call: Call, door: Door, stored: StoredAnswer) -> ChatOutcome:
+        """A cache hit or a replay: no provider call, cost 0, the original's cost saved."""
+        assert call.request is not None and call.provider is not None
+        metrics = CallMetrics(
+            request_id=call.request_id,
+            provider=call.provider,
+            model=stored.model,
+            feature=call.feature,
+            optimization_mode=call.request.optimization_mode,
+            usage=Usage(),
+            cost_usd=ZERO,
+            cache_status=stored.cache_status,
+            total_ms=call.elapsed_ms(),
+            upstream_ms=0.0,
+            verified_savings_usd=stored.value_usd,
+            replay=stored.replay,
+            original_request_id=stored.source_request_id if stored.replay else None,
+        ).to_json()
+        return self._answer(call, door, stored.body, metrics, None)
+
+    def _answer(
+        self, call: Call, door: Door, body: dict[str, Any], metrics: dict[str, Any], provider_usage: Any
+    ) -> ChatOutcome:
+        self._idempotency.complete(call, body, metrics)
+        self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, provider_usage), "status": 200})
+        return ChatOutcome(
+            body=door.render(body, metrics),
+            headers={
+                **call.response_headers,
+                "x-killtoken-request-id": call.request_id,
+                "x-killtoken-metrics": header_value(metrics),
+            },
+        )
 
     def _fail(self, call: Call, error: KillTokenError) -> None:
         if call.credential is not None:
@@ -230,7 +273,7 @@ def _feature_for_ledger(body: dict[str, Any], headers: Mapping[str, str]) -> str
         return None
 
 
-def _ledger_fields(metrics: dict[str, Any], result: ProviderResult) -> dict[str, Any]:
+def _ledger_fields(metrics: dict[str, Any], provider_usage: Any) -> dict[str, Any]:
     return {
         "provider_model": metrics["model"],
         "prompt_tokens": metrics["promptTokens"],
@@ -243,7 +286,9 @@ def _ledger_fields(metrics: dict[str, Any], result: ProviderResult) -> dict[str,
         "cache_status": metrics["cacheStatus"],
         "latency_ms": metrics["latencyMs"]["total"],
         "gateway_ms": metrics["latencyMs"]["gateway"],
-        "provider_usage": result.usage.raw,
+        "provider_usage": provider_usage,
         "estimated_savings_usd": metrics["estimatedSavingsUsd"],
         "verified_savings_usd": metrics["verifiedSavingsUsd"],
+        "replay": metrics["replay"],
+        "original_request_id": metrics["originalRequestId"],
     }

@@ -1,0 +1,92 @@
+"""`kt cache`: the exact cache of the tenant whose key `kt` uses: statistics, and clearing entries."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str) -> float:
+    """`90`, `90s`, `30m`, `12h`, `7d` -> seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())
+    if match is None:
+        raise typer.BadParameter(f"{value!r} is not a duration such as 90s, 30m, 12h or 7d.")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    return f"{count / 1024:.1f} KiB" if count < 1024 * 1024 else f"{count / 1024 / 1024:.1f} MiB"
+
+
+def _rows(stats: dict[str, Any]) -> list[list[str]]:
+    rate = stats["hitRate"]
+    return [
+        ["entries", str(stats["entries"])],
+        ["size", f"{_size(stats['sizeBytes'])} (cache bound {_size(stats['maxSizeBytes'])})"],
+        ["lookups", str(stats["lookups"])],
+        ["hits / misses", f"{stats['hits']} / {stats['misses']}"],
+        ["hit rate", "-" if rate is None else f"{rate:.1%}"],
+        ["writes", str(stats["writes"])],
+        ["verified savings", f"${stats['verifiedSavingsUsd']}"],
+        ["hits of unpriced models", str(stats["unpricedHits"])],
+        ["counted since", str(stats["since"])[:19].replace("T", " ") + " UTC"],
+    ]
+
+
+@app.command("stats")
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Entries, size, hit rate and verified savings of your tenant's exact cache."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+    from killtoken_cli.output import print_json, print_table
+
+    with reported(), connect() as client:
+        data = client.cache_stats()
+    if as_json:
+        print_json(data)
+        return
+    print_table(f"Exact cache of tenant `{data['tenant']}`", ["", "value"], _rows(data))
+
+
+@app.command("clear")
+def clear(
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="Safety check: clear only if the key in use belongs to this tenant (default: its own)."),
+    ] = None,
+    older_than: Annotated[
+        float | None,
+        typer.Option(
+            "--older-than",
+            parser=parse_duration,
+            metavar="DURATION",
+            help="Only entries written longer ago than this: 90s, 30m, 12h, 7d.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Remove your tenant's cached answers (all, or those older than --older-than)."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+    from killtoken_cli.output import CliError, info, print_json
+
+    with reported(), connect() as client:
+        owner = client.cache_stats()["tenant"]
+        if tenant is not None and tenant != owner:
+            raise CliError(
+                f"The key in use belongs to tenant `{owner}`, not `{tenant}`. "
+                f"Set KILLTOKEN_API_KEY to a key of `{tenant}` and run `kt cache clear` again."
+            )
+        result = client.clear_cache(older_than_seconds=older_than)
+    if as_json:
+        print_json(result)
+        return
+    info(f"Removed {result['removed']} cached answer(s), {_size(result['freedBytes'])}, from tenant `{owner}`.")

@@ -1,0 +1,216 @@
+"""The cache and idempotency stores on their own, with a fake clock: LRU by bytes, TTL, restarts, damage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+from killtoken_proxy.store.cache_store import CacheEntry, CacheStore
+from killtoken_proxy.store.entry_files import EntryFiles, encode_entry, record_header
+from killtoken_proxy.store.idempotency_store import IdempotencyRecord, IdempotencyStore, scope_of
+
+T = TypeVar("T")
+BODY = b'{"choices":[{"message":{"content":"Paris"},"finish_reason":"stop"}]}'
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def entry(key: str, clock: Clock, *, tenant: str = "tn_a", ttl: float = 100.0) -> CacheEntry:
+    return CacheEntry(
+        key=key.ljust(64, "0"),
+        tenant_id=tenant,
+        created_at=clock.now,
+        expires_at=clock.now + ttl,
+        request_id="req_" + key,
+        model="gpt-4.1-mini",
+        value_usd="0.00050",
+        body=BODY,
+    )
+
+
+def size_of(item: CacheEntry) -> int:
+    return len(encode_entry(record_header(item), item.body))
+
+
+def run(scenario: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(scenario())  # type: ignore[arg-type]
+
+
+async def opened(folder: Path, clock: Clock, *, max_bytes: int = 10_000) -> CacheStore:
+    store = CacheStore(EntryFiles(folder), max_bytes=max_bytes, clock=clock)
+    store.start()
+    await store.ready()
+    return store
+
+
+def test_least_recently_used_entries_go_first_when_the_size_bound_is_reached(tmp_path: Path):
+    clock = Clock()
+    a, b, c, d = (entry(k, clock) for k in "abcd")
+
+    async def scenario() -> None:
+        store = await opened(tmp_path, clock, max_bytes=3 * size_of(a))
+        for item in (a, b, c):
+            assert store.put(item)
+        assert store.get("tn_a", a.key) == a  # a is now more recent than b
+        store.put(d)
+        assert store.get("tn_a", b.key) is None
+        assert [store.get("tn_a", x.key) for x in (a, c, d)] == [a, c, d]
+        assert store.total_bytes == 3 * size_of(a) and store.usage("tn_a") == (3, 3 * size_of(a))
+        await store.close()
+
+    run(scenario)
+    assert not (tmp_path / b.key[:2] / b.key).exists()
+    assert (tmp_path / a.key[:2] / a.key).exists()
+
+
+def test_an_entry_larger_than_the_whole_cache_is_not_stored(tmp_path: Path):
+    clock = Clock()
+
+    async def scenario() -> None:
+        store = await opened(tmp_path, clock, max_bytes=size_of(entry("a", clock)) - 1)
+        assert store.put(entry("a", clock)) is False
+        assert store.usage("tn_a") == (0, 0)
+        await store.close()
+
+    run(scenario)
+
+
+def test_entries_expire_by_their_ttl_and_a_read_can_ask_for_younger(tmp_path: Path):
+    clock = Clock()
+    short, long = entry("s", clock, ttl=10), entry("l", clock, ttl=1000)
+
+    async def scenario() -> None:
+        store = await opened(tmp_path, clock)
+        store.put(short), store.put(long)
+        clock.now += 5
+        assert store.get("tn_a", short.key) == short
+        assert store.get("tn_a", long.key, max_age=5) is None  # exactly 5 s old is too old for max_age=5
+        assert store.get("tn_a", long.key, max_age=6) == long
+        clock.now += 6
+        assert store.get("tn_a", short.key) is None
+        store.put(entry("x", clock))  # writing sweeps whatever else has expired
+        clock.now += 1000
+        assert store.usage("tn_a") == (0, 0)
+        await store.close()
+
+    run(scenario)
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("_")] == []
+
+
+def test_tenants_see_and_clear_only_their_own_entries(tmp_path: Path):
+    clock = Clock()
+
+    async def scenario() -> None:
+        store = await opened(tmp_path, clock)
+        old = entry("o", clock, ttl=1000)
+        clock.now += 100
+        young_a, young_b = entry("y", clock, ttl=500), entry("b", clock, tenant="tn_b", ttl=500)
+        for item in (old, young_a, young_b):
+            store.put(item)
+        assert store.get("tn_b", young_a.key) is None  # a key made for tenant a is not tenant b's
+        assert store.remove("tn_a", older_than=50) == (1, size_of(old))
+        assert store.remove("tn_a") == (1, size_of(young_a))
+        assert store.usage("tn_b") == (1, size_of(young_b))
+        await store.close()
+
+    run(scenario)
+
+
+def test_entries_lru_order_and_counters_survive_a_restart(tmp_path: Path):
+    clock = Clock()
+    a, b, c = (entry(k, clock) for k in "abc")
+
+    async def first_life() -> None:
+        store = await opened(tmp_path, clock)
+        for item in (a, b, c):
+            store.put(item)
+        await store.files.flush()
+        store.get("tn_a", a.key)
+        store.counters.lookup("tn_a", hit=True, saved_usd=Decimal("0.00050"))
+        store.counters.lookup("tn_a", hit=False)
+        await store.close()
+
+    async def second_life() -> None:
+        store = await opened(tmp_path, clock, max_bytes=2 * size_of(a))  # one must go: b, the least recent
+        assert store.get("tn_a", b.key) is None
+        assert store.get("tn_a", a.key) == a and store.get("tn_a", c.key) == c
+        counters = store.counters.of("tn_a")
+        assert (counters.lookups, counters.hits, counters.saved_usd) == (2, 1, Decimal("0.00050"))
+        await store.close()
+
+    run(first_life)
+    run(second_life)
+
+
+def test_damaged_renamed_and_half_written_files_are_dropped_on_load(tmp_path: Path):
+    clock = Clock()
+    good, renamed = entry("g", clock), entry("r", clock)
+    for item, name in ((good, good.key), (renamed, "f" * 64)):
+        (tmp_path / name[:2]).mkdir(exist_ok=True)
+        (tmp_path / name[:2] / name).write_bytes(encode_entry(record_header(item), item.body))
+    (tmp_path / "aa").mkdir()
+    (tmp_path / "aa" / ("a" * 64)).write_bytes(b"")  # a crash left it empty
+    (tmp_path / "aa" / ".tmp-half-written").write_bytes(b'{"key":')
+    (tmp_path / "_counters.json").write_bytes(b"not json")
+
+    async def scenario() -> None:
+        store = await opened(tmp_path, clock)
+        assert store.get("tn_a", good.key) == good and store.usage("tn_a") == (1, size_of(good))
+        assert store.counters.of("tn_a").lookups == 0
+        await store.close()
+
+    run(scenario)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted([good.key, "_counters.json"])
+
+
+def record(key: str, clock: Clock, *, ttl: float = 86400) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        scope=scope_of("tn_a", key),
+        tenant_id="tn_a",
+        fingerprint="f" * 64,
+        request_id="req_" + key,
+        created_at=clock.now,
+        expires_at=clock.now + ttl,
+        model="gpt-4.1-mini",
+        value_usd=None,
+        body=BODY,
+    )
+
+
+def test_idempotency_records_survive_a_restart_until_they_expire(tmp_path: Path):
+    clock = Clock()
+    assert scope_of("tn_a", "k") != scope_of("tn_b", "k")
+
+    async def first_life() -> None:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock)
+        store.start()
+        await store.ready()
+        store.put(record("short", clock, ttl=60))
+        store.put(record("long", clock))
+        await store.close()
+
+    async def second_life() -> tuple[IdempotencyRecord | None, IdempotencyRecord | None, int]:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock)
+        await store.ready()  # ready() alone starts the store
+        result = store.get(scope_of("tn_a", "short")), store.get(scope_of("tn_a", "long")), len(store)
+        clock.now += 86400
+        store.put(record("new", clock))  # writing drops what has expired at the front
+        assert len(store) == 1
+        await store.close()
+        return result
+
+    run(first_life)
+    clock.now += 61
+    short, long, count = run(second_life)
+    assert short is None and count == 1
+    assert long == record("long", Clock())
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [scope_of("tn_a", "new")]
