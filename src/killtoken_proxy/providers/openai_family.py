@@ -22,6 +22,7 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest, Usage
 from killtoken_proxy.providers.completion import FINISH_REASONS, count
+from killtoken_proxy.providers.messages import content_parts
 
 # Non-OpenAI finish reasons seen in the family (reference §2.2); anything else unknown becomes "stop".
 FINISH_MAP = {"eos": "stop", "model_length": "length", "insufficient_system_resource": "length", "error": "stop"}
@@ -134,6 +135,8 @@ class OpenAIFamilyAdapter:
         result: list[dict[str, Any]] = []
         for original in messages:
             message = dict(original)
+            if isinstance(message.get("content"), list):
+                message["content"] = content_parts(message["content"])
             if self.developer_as_system and message.get("role") == "developer":
                 message["role"] = "system"
             if self.tool_id is not None:
