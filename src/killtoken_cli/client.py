@@ -95,6 +95,10 @@ class KillTokenClient:
         result: dict[str, Any] = self._call("POST", "/v1/provider-credentials", json=body)
         return result
 
+    def providers(self) -> list[dict[str, Any]]:
+        """Each provider with the credential fields it needs (secretFields, requiredConfig, ...)."""
+        return list(self._call("GET", "/v1/providers")["data"])
+
     def list_credentials(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/v1/provider-credentials")["data"])
 
