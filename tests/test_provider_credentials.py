@@ -1,4 +1,4 @@
-"""Credential shapes per provider: the API names the missing field and never echoes a secret; `kt` asks for each field."""
+"""Credential shapes per provider: the API names the missing field, never echoes a secret; `kt` asks for each."""
 
 from __future__ import annotations
 

@@ -14,6 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # concurrency tests open many connections at once
+
+
 @dataclass
 class Received:
     method: str
@@ -66,8 +71,7 @@ class FakeServer:
                 except (BrokenPipeError, ConnectionResetError):  # the gateway gave up (timeout test)
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def answer(self, received: Received) -> Reply:

@@ -89,6 +89,7 @@ class TokenCache:
     """Access tokens per credential, in memory only; refreshed once under concurrency."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        """`clock` decides freshness (tests move it); the assertion itself always uses the wall clock."""
         self._clock = clock
         self._tokens: dict[str, AccessToken] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -126,7 +127,7 @@ class TokenCache:
             private_key=load_private_key(credential.secrets["privateKey"]),
             key_id=credential.secrets.get("privateKeyId"),
             token_uri=token_uri,
-            now=int(now),
+            now=int(time.time()),  # Google checks iat/exp against the wall clock, whatever our clock says
         )
         form = urlencode({"grant_type": GRANT_TYPE, "assertion": jwt}).encode("ascii")
         request = UpstreamRequest(
