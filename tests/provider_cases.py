@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -254,7 +254,7 @@ class Case:
     plain_body: Callable[[str], dict[str, Any]]  # the exact body for the plain-chat request
     auth_ok: Callable[[Received], bool]
     path: Callable[[str], str]
-    extras: dict[str, Any] = field(default_factory=dict)
+    secret: str = SECRET  # what a provider might echo back in an error body
 
 
 # -- OpenAI wire ---------------------------------------------------------------------------------------
@@ -571,6 +571,7 @@ def _bedrock_case() -> Case:
         plain_body=_bedrock_plain,
         auth_ok=lambda r: r.headers.get("authorization", "").startswith(f"AWS4-HMAC-SHA256 Credential={AWS_KEY_ID}/"),
         path=lambda m: "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse",
+        secret=AWS_SECRET,
     )
 
 
@@ -596,6 +597,7 @@ def _vertex_gemini_case() -> Case:
     case = _gemini_case()
     case.id, case.provider = "google_vertex-gemini", "google_vertex"
     case.make_fake, case.credential, case.auth_ok = _vertex_fake, _vertex_credential, _vertex_bearer
+    case.secret = "ya29.fake-1"  # the access token the fake issued
     case.path = lambda m: f"/v1/projects/acme-ai/locations/us-east5/publishers/google/models/{m}:generateContent"
     case.error = lambda status, text: gemini_server.error(status, "FAILED_PRECONDITION", text)
     return case
@@ -605,6 +607,7 @@ def _vertex_claude_case() -> Case:
     case = _anthropic_case()
     case.id, case.provider, case.model = "google_vertex-claude", "google_vertex", "claude-sonnet-4-5@20250929"
     case.make_fake, case.credential, case.auth_ok = _vertex_fake, _vertex_credential, _vertex_bearer
+    case.secret = "ya29.fake-1"
     case.plain_body = _anthropic_plain(None)
     case.path = lambda m: f"/v1/projects/acme-ai/locations/us-east5/publishers/anthropic/models/{m}:rawPredict"
     return case

@@ -190,13 +190,16 @@ def test_rate_limit_keeps_429_and_retry_after(live: LiveGateway, case: Case, fak
 
 
 def test_client_error_keeps_status_and_the_providers_message(live: LiveGateway, case: Case, fake: FakeServer):
-    fake.replies.append(case.error(400, f"max_tokens is too large for this model (key {SECRET})"))
+    fake.replies.append(case.error(400, f"max_tokens is too large for this model (credential {case.secret})"))
     response = chat(live, case, [{"role": "user", "content": "Hi"}])
     assert response.status_code == 400, response.text
     body = response.json()
     assert body["error"] == "upstream_bad_request"
     assert "max_tokens is too large for this model" in body["message"] and case.provider in body["message"]
-    assert SECRET not in response.text  # a provider echoing the key never gets it back to the client
+    assert case.secret not in response.text  # a provider echoing a secret never gets it back to the client
+    with live.client() as http:
+        record = http.get(f"/v1/requests/{response.headers['x-killtoken-request-id']}").text
+    assert case.secret not in record
 
 
 @pytest.mark.parametrize(

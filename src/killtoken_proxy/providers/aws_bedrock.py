@@ -141,7 +141,10 @@ def usage_from(usage: Any) -> Usage:
         return Usage(reported=False)
     inp, out = count(usage.get("inputTokens")), count(usage.get("outputTokens"))
     read, write = count(usage.get("cacheReadInputTokens")), count(usage.get("cacheWriteInputTokens"))
-    exclusive = bool(read or write) and count(usage.get("totalTokens")) == inp + out + read + write
+    # inputTokens smaller than the cache counts can only mean they are not included in it.
+    exclusive = bool(read or write) and (
+        count(usage.get("totalTokens")) == inp + out + read + write or inp < read + write
+    )
     return Usage(
         input_tokens=inp + read + write if exclusive else inp,
         cached_input_tokens=read,
