@@ -396,3 +396,29 @@ def test_garbage_answers_are_upstream_errors_never_crashes(provider: str):
         with pytest.raises(KillTokenError) as error:
             ADAPTERS[provider].from_response(request(model=model), garbage)
         assert error.value.status == 502 and error.value.code == "upstream_error"
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [
+        ("openai", "gpt-4.1-mini"),
+        ("anthropic", "claude-sonnet-4-5-20250929"),
+        ("gemini", "gemini-2.5-flash"),
+        ("mistral", "mistral-small-latest"),
+        ("deepseek", "deepseek-chat"),
+        ("openrouter", "openai/gpt-4o-mini"),
+        ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+        ("perplexity", "sonar"),
+        ("xai", "grok-4-fast-non-reasoning"),
+        ("azure_openai", "gpt-4o-2024-11-20"),
+        ("aws_bedrock", "anthropic.claude-3-haiku-20240307-v1:0"),
+        ("google_vertex", "gemini-2.5-flash"),
+        ("google_vertex", "claude-sonnet-4-5@20250929"),
+    ],
+)
+def test_every_provider_maps_to_its_genai_prices_provider(provider: str, model: str):
+    from killtoken_proxy.gateway.pricing import cost_usd
+    from killtoken_proxy.providers.base import Usage
+
+    cost = cost_usd(provider, model, Usage(input_tokens=1000, output_tokens=100))
+    assert cost is not None and cost > 0

@@ -58,6 +58,14 @@ def add(
         info(f"Stored {meta['provider']} credential [bold]{meta['id']}[/] ({meta['label']}){ending}.")
 
 
+def _where(config: dict[str, object]) -> str:
+    """The one config value that tells credentials of a provider apart at a glance."""
+    for name in ("baseUrl", "endpoint", "region", "location"):
+        if config.get(name):
+            return str(config[name])
+    return ""
+
+
 @app.command("list")
 def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show stored credentials (metadata only; secrets are never shown)."""
@@ -75,14 +83,14 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     print_table(
         "Provider credentials",
-        ["id", "provider", "label", "key", "base URL", "created"],
+        ["id", "provider", "label", "key", "endpoint / region", "created"],
         [
             [
                 r["id"],
                 r["provider"],
                 r["label"],
                 f"…{r['last4']}" if r["last4"] else "",
-                str(r["config"].get("baseUrl", "")),
+                _where(r["config"]),
                 r["createdAt"][:19],
             ]
             for r in rows

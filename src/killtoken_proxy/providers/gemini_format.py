@@ -33,7 +33,7 @@ TOOL_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY", "function": "AN
 class ThoughtSignatures:
     """tool-call id -> Gemini thoughtSignature, bounded (oldest forgotten first)."""
 
-    def __init__(self, capacity: int = 10_000) -> None:
+    def __init__(self, capacity: int = 2048) -> None:  # signatures run to a few KB each
         self._capacity = capacity
         self._by_id: OrderedDict[str, str] = OrderedDict()
 
