@@ -324,6 +324,33 @@ def test_mistral_whitelists_renames_and_rewrites_tool_ids_consistently():
     assert len(new_id) == 9 and new_id.isalnum() and body["messages"][3]["tool_call_id"] == new_id
 
 
+def test_deepseek_gets_its_reasoning_content_back_on_a_replayed_tool_turn():
+    adapter = ADAPTERS["deepseek"]
+    call = {"id": "call_ds1", "type": "function", "function": {"name": "w", "arguments": "{}"}}
+    answer = {
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "reasoning_content": "Need weather.",
+                    "tool_calls": [call],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ]
+    }
+    adapter.from_response(request(), answer)
+    history = [
+        *USER,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_ds1", "content": "sun"},
+    ]
+    assert body_for("deepseek", request(history))["messages"][1]["reasoning_content"] == "Need weather."
+    assert "reasoning_content" not in body_for("openai", request(history))["messages"][1]
+
+
 def test_perplexity_merges_same_role_runs_for_alternation():
     messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
     assert body_for("perplexity", request(messages))["messages"] == [

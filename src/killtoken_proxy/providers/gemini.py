@@ -15,6 +15,7 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers import gemini_format
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest
+from killtoken_proxy.providers.replay_memory import ReplayMemory
 
 NAME = "gemini"
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"  # the genai SDK's base URL
@@ -25,7 +26,7 @@ API_VERSION = "v1beta"
 class GeminiAdapter:
     name: str = NAME
     credential_shape: CredentialShape = field(default_factory=CredentialShape)
-    signatures: gemini_format.ThoughtSignatures = field(default_factory=gemini_format.ThoughtSignatures)
+    signatures: ReplayMemory = field(default_factory=ReplayMemory)
 
     def to_request(self, request: ChatRequest, credential: Credential) -> UpstreamRequest:
         body = gemini_format.generate_content_body(request, self.name, self.signatures)

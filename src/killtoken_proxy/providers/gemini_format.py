@@ -2,13 +2,12 @@
 
 Shared by `gemini` and by Gemini models on `google_vertex`. Thinking models sign their function calls
 (`thoughtSignature`) and reject a replayed call without it; OpenAI clients drop the field, so the
-adapter remembers signatures by the tool-call id it issued (in memory, bounded) and puts them back.
+adapter remembers signatures by the tool-call id it issued (replay_memory) and puts them back.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from typing import Any
 
 from killtoken_proxy.errors import UpstreamError
@@ -16,6 +15,7 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.providers import messages as m
 from killtoken_proxy.providers.base import ProviderResult, Usage
 from killtoken_proxy.providers.completion import chat_completion, choice, count, new_tool_call_id, tool_call
+from killtoken_proxy.providers.replay_memory import ReplayMemory
 
 FILTERED = {
     "SAFETY",
@@ -28,23 +28,6 @@ FILTERED = {
     "IMAGE_RECITATION",
 }
 TOOL_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY", "function": "ANY"}
-
-
-class ThoughtSignatures:
-    """tool-call id -> Gemini thoughtSignature, bounded (oldest forgotten first)."""
-
-    def __init__(self, capacity: int = 2048) -> None:  # signatures run to a few KB each
-        self._capacity = capacity
-        self._by_id: OrderedDict[str, str] = OrderedDict()
-
-    def remember(self, call_id: str, signature: str) -> None:
-        self._by_id[call_id] = signature
-        self._by_id.move_to_end(call_id)
-        while len(self._by_id) > self._capacity:
-            self._by_id.popitem(last=False)
-
-    def recall(self, call_id: str) -> str | None:
-        return self._by_id.get(call_id)
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -68,7 +51,7 @@ def _tool_response(text: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"result": text}
 
 
-def _contents(messages: list[dict[str, Any]], provider: str, signatures: ThoughtSignatures) -> list[dict[str, Any]]:
+def _contents(messages: list[dict[str, Any]], provider: str, signatures: ReplayMemory) -> list[dict[str, Any]]:
     names = m.tool_names(messages)
     turns: list[dict[str, Any]] = []
     for index, message in m.conversation(messages):
@@ -129,7 +112,7 @@ def _generation_config(params: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def generate_content_body(request: ChatRequest, provider: str, signatures: ThoughtSignatures) -> dict[str, Any]:
+def generate_content_body(request: ChatRequest, provider: str, signatures: ReplayMemory) -> dict[str, Any]:
     """The generateContent body (camelCase on the wire). Unknown params are dropped."""
     body: dict[str, Any] = {}
     system = m.system_prompt(request.messages)
@@ -176,7 +159,7 @@ def usage_from(usage: Any) -> Usage:
     )
 
 
-def _choice(index: int, candidate: dict[str, Any], signatures: ThoughtSignatures) -> dict[str, Any]:
+def _choice(index: int, candidate: dict[str, Any], signatures: ReplayMemory) -> dict[str, Any]:
     content = candidate.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
     texts, calls = [], []
@@ -201,7 +184,7 @@ def _choice(index: int, candidate: dict[str, Any], signatures: ThoughtSignatures
     return choice(index, "".join(texts) if texts else None, calls, finish)
 
 
-def completion_from(request: ChatRequest, body: Any, provider: str, signatures: ThoughtSignatures) -> ProviderResult:
+def completion_from(request: ChatRequest, body: Any, provider: str, signatures: ReplayMemory) -> ProviderResult:
     if not isinstance(body, dict) or not isinstance(body.get("candidates", []), list):
         raise UpstreamError(f"{provider} returned a response that is not a generateContent answer.")
     candidates = [c for c in body.get("candidates") or [] if isinstance(c, dict)]

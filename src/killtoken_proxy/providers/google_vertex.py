@@ -19,6 +19,7 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers import anthropic_format, gemini_format, google_oauth
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest
+from killtoken_proxy.providers.replay_memory import ReplayMemory
 
 NAME = "google_vertex"
 API_VERSION = "v1"
@@ -68,7 +69,7 @@ class VertexAdapter:
         )
     )
     tokens: google_oauth.TokenCache = field(default_factory=google_oauth.TokenCache)
-    signatures: gemini_format.ThoughtSignatures = field(default_factory=gemini_format.ThoughtSignatures)
+    signatures: ReplayMemory = field(default_factory=ReplayMemory)
 
     def to_request(self, request: ChatRequest, credential: Credential) -> UpstreamRequest:
         location = str(credential.config["location"])

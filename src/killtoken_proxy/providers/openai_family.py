@@ -23,6 +23,7 @@ from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest, Usage
 from killtoken_proxy.providers.completion import FINISH_REASONS, count
 from killtoken_proxy.providers.messages import content_parts
+from killtoken_proxy.providers.replay_memory import ReplayMemory
 
 # Non-OpenAI finish reasons seen in the family (reference §2.2); anything else unknown becomes "stop".
 FINISH_MAP = {"eos": "stop", "model_length": "length", "insufficient_system_resource": "length", "error": "stop"}
@@ -83,6 +84,8 @@ class OpenAIFamilyAdapter:
     tool_id: Callable[[str], str] | None = None
     read_usage: UsageReader = usage_from_openai
     config_headers: Mapping[str, str] = field(default_factory=dict)  # config key -> header it fills
+    # DeepSeek's thinking mode rejects a replayed tool-calling turn without its reasoning_content.
+    reasoning_replay: ReplayMemory | None = None
     chat_path: str = "/chat/completions"
 
     # -- request ----------------------------------------------------------------------------------
@@ -141,6 +144,8 @@ class OpenAIFamilyAdapter:
                 message["role"] = "system"
             if self.tool_id is not None:
                 message = self._rewrite_tool_ids(message, self.tool_id)
+            if self.reasoning_replay is not None:
+                _restore_reasoning(message, self.reasoning_replay)
             if self.alternate_roles and result and _same_speaker(result[-1], message):
                 result[-1] = {**result[-1], "content": _joined(result[-1].get("content"), message.get("content"))}
                 continue
@@ -175,6 +180,8 @@ class OpenAIFamilyAdapter:
         for choice in body["choices"]:
             if isinstance(choice, dict):
                 _normalize_choice(choice)
+                if self.reasoning_replay is not None:
+                    _remember_reasoning(choice, self.reasoning_replay)
         raw_usage = body.get("usage")
         usage = self.read_usage(raw_usage) if isinstance(raw_usage, dict) else Usage(reported=False)
         if isinstance(raw_usage, dict) and usage.output_tokens != count(raw_usage.get("completion_tokens")):
@@ -183,6 +190,29 @@ class OpenAIFamilyAdapter:
 
     def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> KillTokenError:
         return error_from_status(self.name, status, first_message(body), headers)
+
+
+def _call_ids(message: dict[str, Any]) -> list[str]:
+    calls = message.get("tool_calls")
+    return (
+        [c["id"] for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)]
+        if isinstance(calls, list)
+        else []
+    )
+
+
+def _remember_reasoning(choice: dict[str, Any], memory: ReplayMemory) -> None:
+    message = choice.get("message")
+    if isinstance(message, dict) and isinstance(message.get("reasoning_content"), str):
+        for call_id in _call_ids(message):
+            memory.remember(call_id, message["reasoning_content"])
+
+
+def _restore_reasoning(message: dict[str, Any], memory: ReplayMemory) -> None:
+    if message.get("role") == "assistant" and not message.get("reasoning_content"):
+        found = next((r for r in map(memory.recall, _call_ids(message)) if r), None)
+        if found:
+            message["reasoning_content"] = found
 
 
 def _same_speaker(previous: dict[str, Any], message: dict[str, Any]) -> bool:
