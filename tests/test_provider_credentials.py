@@ -61,6 +61,10 @@ def post(gateway: LiveGateway, body: dict[str, Any]) -> Any:
             "secrets.privateKey",
         ),
         ({"provider": "gemini", "apiKey": "k" * 20, "config": {"region": "eu"}}, "config"),
+        (
+            {"provider": "azure_openai", "apiKey": "k" * 20, "config": {"endpoint": "contoso.openai.azure.com"}},
+            "config.endpoint",
+        ),
     ],
 )
 def test_invalid_shapes_are_400_naming_the_field_without_echoing_secrets(

@@ -62,11 +62,11 @@ def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str)
         if not isinstance(config.get(name), str) or not config[name].strip():
             also = f" (or `config.{stand_in}`)" if stand_in else ""
             raise _invalid(f"A {provider} credential needs `config.{name}`{also}.", f"config.{name}")
-    base_url = config.get("baseUrl")
-    if base_url is not None:
-        parsed = urlparse(str(base_url))
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise _invalid("`config.baseUrl` must be an http(s) URL such as https://host/v1.", "config.baseUrl")
+    for name in ("baseUrl", "endpoint", "tokenUri"):
+        if config.get(name) is not None:
+            parsed = urlparse(str(config[name]))
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise _invalid(f"`config.{name}` must be an http(s) URL such as https://host/v1.", f"config.{name}")
     return {k: v.strip() if isinstance(v, str) else v for k, v in config.items()}
 
 
