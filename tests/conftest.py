@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,8 @@ class LiveGateway:
         return dict(response.json())
 
 
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator[LiveGateway]:
+@contextmanager
+def running_gateway(settings: Settings) -> Iterator[LiveGateway]:
     """The real app under uvicorn on a free loopback port, in a background thread."""
     key = bootstrap(settings)
     port = free_port()
@@ -100,9 +101,17 @@ def gateway(settings: Settings) -> Iterator[LiveGateway]:
     while not server.started:
         assert time.monotonic() < deadline, "gateway did not start"
         time.sleep(0.02)
-    yield LiveGateway(live_settings.url, key, live_settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveGateway(live_settings.url, key, live_settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def gateway(settings: Settings) -> Iterator[LiveGateway]:
+    with running_gateway(settings) as live:
+        yield live
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ class KillTokenClient:
     get_request = _sync(endpoints.get_request)
     cache_stats = _sync(endpoints.cache_stats)
     clear_cache = _sync(endpoints.clear_cache)
+    providers = _sync(endpoints.providers)
     ready = _sync(endpoints.ready)
 
     def close(self) -> None:
@@ -119,6 +120,7 @@ class AsyncKillTokenClient:
     get_request = _async(endpoints.get_request)
     cache_stats = _async(endpoints.cache_stats)
     clear_cache = _async(endpoints.clear_cache)
+    providers = _async(endpoints.providers)
     ready = _async(endpoints.ready)
 
     async def aclose(self) -> None:

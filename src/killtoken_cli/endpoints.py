@@ -103,6 +103,11 @@ def add_credential(
     return Endpoint("POST", "/v1/provider-credentials", checked, json=body)
 
 
+def providers() -> Endpoint[list[dict[str, Any]]]:
+    """Each provider with the credential fields it needs (secretFields, requiredConfig, ...)."""
+    return Endpoint("GET", "/v1/providers", lambda reply: list(checked(reply)["data"]))
+
+
 def list_credentials() -> Endpoint[list[dict[str, Any]]]:
     return Endpoint("GET", "/v1/provider-credentials", lambda reply: list(checked(reply)["data"]))
 

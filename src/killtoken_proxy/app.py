@@ -15,6 +15,7 @@ from killtoken_proxy.api import (
     health,
     openai_door,
     provider_credentials,
+    providers,
     requests_history,
 )
 from killtoken_proxy.providers.base import ProviderAdapter
@@ -45,6 +46,6 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
     )
     error_rendering.install(app)
     # The OpenAI door goes last: its 501 catch-alls must not shadow any other route.
-    for module in (health, chat, requests_history, provider_credentials, cache, openai_door):
+    for module in (health, chat, requests_history, provider_credentials, providers, cache, openai_door):
         app.include_router(module.router)
     return app

@@ -35,7 +35,7 @@ def _secrets_from(body: Mapping[str, Any], shape: CredentialShape, provider: str
     secrets: dict[str, str] = {}
     for name in allowed:
         value = given.get(name)
-        if value is None and name in shape.optional_secret_fields:
+        if value in (None, "") and name in shape.optional_secret_fields:
             continue
         if not isinstance(value, str) or not value.strip():
             where = "apiKey" if shape.secret_fields == ("apiKey",) else f"secrets.{name}"
@@ -56,13 +56,17 @@ def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str)
             "config",
         )
     for name in shape.required_config:
+        stand_in = shape.stand_ins.get(name)
+        if stand_in is not None and isinstance(config.get(stand_in), str) and config[stand_in].strip():
+            continue
         if not isinstance(config.get(name), str) or not config[name].strip():
-            raise _invalid(f"A {provider} credential needs `config.{name}`.", f"config.{name}")
-    base_url = config.get("baseUrl")
-    if base_url is not None:
-        parsed = urlparse(str(base_url))
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise _invalid("`config.baseUrl` must be an http(s) URL such as https://host/v1.", "config.baseUrl")
+            also = f" (or `config.{stand_in}`)" if stand_in else ""
+            raise _invalid(f"A {provider} credential needs `config.{name}`{also}.", f"config.{name}")
+    for name in ("baseUrl", "endpoint", "tokenUri"):
+        if config.get(name) is not None:
+            parsed = urlparse(str(config[name]))
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise _invalid(f"`config.{name}` must be an http(s) URL such as https://host/v1.", f"config.{name}")
     return {k: v.strip() if isinstance(v, str) else v for k, v in config.items()}
 
 
@@ -94,6 +98,8 @@ class CredentialService:
         adapter = self._adapter(provider)
         secrets = _secrets_from(body, adapter.credential_shape, adapter.name)
         config = _config_from(body, adapter.credential_shape, adapter.name)
+        if adapter.credential_shape.check is not None:
+            adapter.credential_shape.check(secrets, config)
         label = body.get("label") or adapter.name
         if not isinstance(label, str) or len(label) > LABEL_MAX_CHARS:
             raise _invalid(f"`label` must be a string of at most {LABEL_MAX_CHARS} characters.", "label")

@@ -13,6 +13,7 @@ import pytest
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
 from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.fakes.http_fake import Received
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 HELLO = [{"role": "user", "content": "Capital of France?"}]
@@ -27,9 +28,9 @@ class GatedOpenAI(FakeOpenAI):
         self.gate = threading.Event()
         self.gate.set()
 
-    def _reply_for(self, path: str, authorization: str, body: Any) -> Reply:
+    def answer(self, received: Received) -> Reply:
         assert self.gate.wait(timeout=30), "the test never released the gate"
-        return super()._reply_for(path, authorization, body)
+        return super().answer(received)
 
 
 @dataclass

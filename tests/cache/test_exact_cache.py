@@ -107,7 +107,7 @@ def cut_off(reason: str | None) -> Reply:
         (cut_off("length"), {"max_tokens": 5}, True),  # the cut the request asked for (the limit is in the key)
         (cut_off("length"), {"max_completion_tokens": 5}, True),
         (cut_off("content_filter"), {}, False),
-        (cut_off(None), {}, False),
+        (cut_off(None), {}, True),  # the adapter reads a missing reason as "stop" (reference §2.2)
         (cut_off("tool_calls"), {}, True),
         (Reply(500, {"error": {"message": "boom"}}), {}, False),
         (Reply(400, {"error": {"message": "bad"}}), {}, False),

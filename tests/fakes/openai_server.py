@@ -1,27 +1,12 @@
-"""A fake OpenAI chat-completions server that checks the Bearer key it receives and records each call."""
+"""Fake OpenAI-wire servers: the chat-completions API with a Bearer key, and Azure's deployment URL with `api-key`."""
 
 from __future__ import annotations
 
-import json
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.http_fake import FakeServer, Received, Reply
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+__all__ = ["FakeAzureOpenAI", "FakeOpenAI", "Received", "Reply", "completion", "openai_error"]
 
 
 def completion(
@@ -55,71 +40,53 @@ def completion(
     }
 
 
-class FakeOpenAI:
-    """Serves POST {prefix}/chat/completions; answers 401 in OpenAI's shape unless the key matches."""
+def openai_error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> Reply:
+    return Reply(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
+
+
+class FakeOpenAI(FakeServer):
+    """Serves POST {prefix}/chat/completions; answers 401 in OpenAI's shape unless the Bearer key matches."""
 
     def __init__(self, expected_key: str, prefix: str = "/v1") -> None:
+        super().__init__()
         self.expected_key = expected_key
         self.prefix = prefix
-        self.received: list[Received] = []
-        self.replies: list[Reply] = []  # queued replies; default is a normal completion
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
+    def expected_path(self, received: Received) -> str:
+        return f"{self.prefix}/chat/completions"
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-                fake.received.append(Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                reply = fake._reply_for(self.path, self.headers.get("authorization", ""), body)
-                payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                self.send_header("content-type", reply.headers.pop("content-type", "application/json"))
-                self.send_header("x-request-id", "req_upstream_123")
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+    def key_sent(self, received: Received) -> str:
+        return received.headers.get("authorization", "").removeprefix("Bearer ")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def _reply_for(self, path: str, authorization: str, body: Any) -> Reply:
-        if path != f"{self.prefix}/chat/completions":
-            return Reply(404, {"error": {"message": f"Unknown path {path}", "type": "invalid_request_error"}})
-        if authorization != f"Bearer {self.expected_key}":
-            shown = authorization.removeprefix("Bearer ")
-            return Reply(
-                401,
-                {
-                    "error": {
-                        "message": f"Incorrect API key provided: {shown}.",
-                        "type": "invalid_request_error",
-                        "code": "invalid_api_key",
-                    }
-                },
+    def answer(self, received: Received) -> Reply:
+        expected = self.expected_path(received)
+        if received.path != expected:
+            return self.reject(
+                openai_error(404, f"Unknown path {received.path}"), f"path {received.path} != {expected}"
             )
-        if self.replies:
-            return self.replies.pop(0)
-        model = body.get("model", "gpt-4.1-mini") if isinstance(body, dict) else "gpt-4.1-mini"
-        return Reply(200, completion(model=model))
+        shown = self.key_sent(received)
+        if shown != self.expected_key:
+            return openai_error(401, f"Incorrect API key provided: {shown}.", code="invalid_api_key")
+        model = received.body.get("model", "gpt-4.1-mini") if isinstance(received.body, dict) else "gpt-4.1-mini"
+        reply = self.next_reply(Reply(200, completion(model=model or "gpt-4.1-mini")))
+        reply.headers.setdefault("x-request-id", "req_upstream_123")
+        return reply
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{self.prefix}"
+        return f"{self.origin}{self.prefix}"
 
-    def start(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+class FakeAzureOpenAI(FakeOpenAI):
+    """Azure's classic route: /openai/deployments/{deployment}/chat/completions?api-version=..., key in `api-key`."""
+
+    def __init__(self, expected_key: str, deployment: str, api_version: str) -> None:
+        super().__init__(expected_key, prefix="")
+        self.deployment = deployment
+        self.api_version = api_version
+
+    def expected_path(self, received: Received) -> str:
+        return f"/openai/deployments/{self.deployment}/chat/completions?api-version={self.api_version}"
+
+    def key_sent(self, received: Received) -> str:
+        return received.headers.get("api-key", "")

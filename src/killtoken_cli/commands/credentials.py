@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,61 +12,58 @@ from killtoken_cli.output import fail
 app = typer.Typer(help="Provider credentials (BYOK): add, list, remove.", no_args_is_help=True)
 
 
-def _parse_config(pairs: list[str]) -> dict[str, str]:
-    config = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            fail(f"--config expects key=value, got {pair!r}.", 2)
-        config[key.strip()] = value.strip()
-    return config
-
-
-def _read_secret(provider: str, from_env: str | None) -> str:
-    if from_env:
-        value = os.environ.get(from_env, "")
-        if not value.strip():
-            fail(f"Environment variable {from_env} is empty or not set.", 2)
-        return value.strip()
-    if not sys.stdin.isatty():
-        value = sys.stdin.readline().strip()
-        if not value:
-            fail("No secret on standard input.", 2)
-        return value
-    value = str(typer.prompt(f"{provider} API key", hide_input=True)).strip()
-    if not value:
-        fail("The API key is empty.", 2)
-    return value
+PROVIDERS_HELP = (
+    "openai, anthropic, gemini, mistral, deepseek, openrouter, together, perplexity, xai, azure_openai, "
+    "openai_compatible, aws_bedrock or google_vertex."
+)
 
 
 @app.command("add")
 def add(
-    provider: Annotated[str, typer.Argument(help="openai, openai_compatible, ...")],
+    provider: Annotated[str, typer.Argument(help=PROVIDERS_HELP)],
     label: Annotated[str | None, typer.Option(help="A name to tell credentials apart.")] = None,
-    from_env: Annotated[str | None, typer.Option("--from-env", help="Read the secret from this env var.")] = None,
+    from_env: Annotated[
+        list[str] | None,
+        typer.Option("--from-env", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
+    ] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from-file", help="google_vertex: the service-account key JSON file.")
+    ] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Base URL, e.g. http://localhost:8000/v1.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="aws_bedrock region, or google_vertex location.")
+    ] = None,
     config: Annotated[
-        list[str] | None, typer.Option("--config", help="Extra config as key=value (repeatable).")
+        list[str] | None, typer.Option("--config", help="Config as key=value (repeatable), e.g. endpoint=https://...")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored metadata as JSON.")] = False,
 ) -> None:
-    """Store a provider credential. The secret is read hidden (or from --from-env / stdin), never echoed."""
+    """Store a provider credential, asking for exactly the fields it needs. Secrets are read hidden, never echoed."""
     from killtoken_cli.connection import connect
+    from killtoken_cli.credential_input import Flags, collect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
-    settings_config = _parse_config(config or [])
-    if base_url:
-        settings_config["baseUrl"] = base_url
-    with reported():
-        secret = _read_secret(provider, from_env)
-        with connect() as client:
-            meta = client.add_credential(provider, api_key=secret, config=settings_config, label=label)
+    flags = Flags(from_env or [], from_file, base_url, region, config or [])
+    with reported(), connect() as client:
+        shapes = {p["name"]: p for p in client.providers()}
+        if provider not in shapes:
+            fail(f"Unknown provider {provider!r}; one of {', '.join(shapes)}.", 2)
+        secrets, settings_config = collect(provider, shapes[provider], flags)
+        meta = client.add_credential(provider, secrets=secrets, config=settings_config, label=label)
     if as_json:
         print_json(meta)
     else:
         ending = f" ending …{meta['last4']}" if meta.get("last4") else ""
         info(f"Stored {meta['provider']} credential [bold]{meta['id']}[/] ({meta['label']}){ending}.")
+
+
+def _where(config: dict[str, object]) -> str:
+    """The one config value that tells credentials of a provider apart at a glance."""
+    for name in ("baseUrl", "endpoint", "region", "location"):
+        if config.get(name):
+            return str(config[name])
+    return ""
 
 
 @app.command("list")
@@ -87,14 +83,14 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     print_table(
         "Provider credentials",
-        ["id", "provider", "label", "key", "base URL", "created"],
+        ["id", "provider", "label", "key", "endpoint / region", "created"],
         [
             [
                 r["id"],
                 r["provider"],
                 r["label"],
                 f"…{r['last4']}" if r["last4"] else "",
-                str(r["config"].get("baseUrl", "")),
+                _where(r["config"]),
                 r["createdAt"][:19],
             ]
             for r in rows

@@ -169,11 +169,13 @@ class Gateway:
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
         adapter, provider = call.adapter, call.adapter.name
-        upstream = await send(self._http, adapter.to_request(call.request, call.credential), provider)
+        outgoing = adapter.to_request(call.request, call.credential)
+        outgoing = await adapter.authorize(outgoing, call.credential, self._http)
+        upstream = await send(self._http, outgoing, provider)
         call.record.update(
             upstream_ms=round(upstream.elapsed_ms, 2),
             upstream_status=upstream.status,
-            upstream_request_id=upstream.headers.get("x-request-id"),
+            upstream_request_id=next((upstream.headers[h] for h in _REQUEST_ID_HEADERS if h in upstream.headers), None),
         )
         if upstream.status >= 400:
             raise adapter.map_error(upstream.status, upstream.body, upstream.headers)
@@ -256,6 +258,10 @@ class Gateway:
 def _not_json(constant: str) -> Any:
     # Python's parser accepts NaN and Infinity; JSON does not, and no provider would.
     raise ValueError(constant)
+
+
+# Where providers put their request id: OpenAI family, Anthropic, AWS, Google.
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id")
 
 
 def _json(raw: bytes) -> Any:

@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
-# Key-like tokens providers echo back partially masked, e.g. "Incorrect API key provided: sk-abc***xyz".
-_KEY_LIKE = re.compile(r"\b(sk|kt|xai|gsk|pplx|AIza|AKIA|ASIA)[-_A-Za-z0-9*.]{6,}")
+# Key-like tokens providers echo back partially masked, e.g. "Incorrect API key provided: sk-abc***xyz";
+# `ya29.` is a Google OAuth access token (Vertex), derived from a secret and as good as one.
+_KEY_LIKE = re.compile(r"\b(sk|kt|xai|gsk|pplx|AIza|AKIA|ASIA|ya29)[-_A-Za-z0-9*.]{6,}")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import httpx
 
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 
+# Raises InvalidRequest (naming the field, never echoing a value) when secrets/config cannot work.
+CredentialCheck = Callable[[Mapping[str, str], Mapping[str, Any]], None]
+
 
 @dataclass(frozen=True)
 class CredentialShape:
-    """Which secret and config fields a provider's stored credential has."""
+    """Which secret and config fields a provider's stored credential has (`baseUrl` is always allowed)."""
 
     secret_fields: tuple[str, ...] = ("apiKey",)
     optional_secret_fields: tuple[str, ...] = ()
     required_config: tuple[str, ...] = ()
-    optional_config: tuple[str, ...] = ("baseUrl",)
+    optional_config: tuple[str, ...] = ()
+    # A required config field that another one may stand in for, e.g. Azure's `endpoint` by `baseUrl`.
+    stand_ins: Mapping[str, str] = field(default_factory=dict)
+    check: CredentialCheck | None = None
 
     @property
     def config_fields(self) -> tuple[str, ...]:
-        return self.required_config + tuple(f for f in self.optional_config if f not in self.required_config)
+        fields = self.required_config + tuple(f for f in self.optional_config if f not in self.required_config)
+        return fields if "baseUrl" in fields else (*fields, "baseUrl")
+
+    def public(self) -> dict[str, Any]:
+        """The shape as the API shows it, so clients (like `kt credentials add`) ask for exactly these."""
+        return {
+            "secretFields": list(self.secret_fields),
+            "optionalSecretFields": list(self.optional_secret_fields),
+            "requiredConfig": list(self.required_config),
+            "optionalConfig": [f for f in self.config_fields if f not in self.required_config],
+        }
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,10 @@ class UpstreamRequest:
 
 @dataclass(frozen=True)
 class Usage:
-    """Token usage normalized across providers; `raw` keeps the provider's own field names for audit."""
+    """Token usage normalized across providers; `raw` keeps the provider's own field names for audit.
+
+    `input_tokens` includes cached reads and cache writes; `output_tokens` includes reasoning.
+    """
 
     input_tokens: int = 0
     cached_input_tokens: int = 0
@@ -73,6 +94,12 @@ class ProviderAdapter(Protocol):
     def credential_shape(self) -> CredentialShape: ...
 
     def to_request(self, request: ChatRequest, credential: Credential) -> UpstreamRequest: ...
+
+    async def authorize(
+        self, upstream: UpstreamRequest, credential: Credential, http: httpx.AsyncClient
+    ) -> UpstreamRequest:
+        """Async auth work done just before sending (Vertex's OAuth token); most adapters return `upstream`."""
+        ...
 
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult: ...
 

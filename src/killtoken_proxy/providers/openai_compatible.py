@@ -1,4 +1,8 @@
-"""Any server that speaks OpenAI's chat-completions API at a base URL of the user's choosing."""
+"""Any server that speaks OpenAI's chat-completions API at a base URL of the user's choosing.
+
+`config.authHeader` names another header for the key (sent raw, e.g. `api-key`); the default is
+`Authorization: Bearer <key>`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from killtoken_proxy.providers.openai_family import OpenAIFamilyAdapter
 
 NAME = "openai_compatible"
 
-ADAPTER = OpenAIFamilyAdapter(
-    name=NAME,
-    default_base_url=None,
-    credential_shape=CredentialShape(required_config=("baseUrl",), optional_config=("defaultModel",)),
-)
+
+def create() -> OpenAIFamilyAdapter:
+    return OpenAIFamilyAdapter(
+        name=NAME,
+        default_base_url=None,
+        credential_shape=CredentialShape(required_config=("baseUrl",), optional_config=("defaultModel", "authHeader")),
+    )
