@@ -8,16 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from killtoken_proxy import __version__
-from killtoken_proxy.api import chat, error_rendering, health, provider_credentials, requests_history
+from killtoken_proxy.api import admin, chat, error_rendering, health, provider_credentials, requests_history
+from killtoken_proxy.clock import Clock
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
 
 
-def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None, clock: Clock | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, adapters)
+        runtime = Runtime(settings, adapters, clock)
         runtime.open()
         try:
             await runtime.start()
@@ -36,6 +39,6 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
-    for module in (health, chat, requests_history, provider_credentials):
+    for module in (health, chat, requests_history, provider_credentials, admin):
         app.include_router(module.router)
     return app

@@ -1,4 +1,4 @@
-"""Everything one daemon (or one in-process CLI call) holds open: lock, store, secrets, ledger, HTTP client."""
+"""Everything one daemon (or one in-process CLI call) holds open: lock, store, secrets, ledger, counters, HTTP."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from collections.abc import Mapping
 import httpx
 from tinydb import TinyDB
 
+from killtoken_proxy.admin_token import ensure_admin_token
+from killtoken_proxy.clock import Clock, SystemClock
 from killtoken_proxy.credential_service import CredentialService
+from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.pipeline import Gateway
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
@@ -19,7 +22,9 @@ from killtoken_proxy.store.atomic_storage import AtomicJSONStorage
 from killtoken_proxy.store.credentials import CredentialStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
+from killtoken_proxy.store.plan_usage import PlanUsage
 from killtoken_proxy.store.tenants import TenantStore
+from killtoken_proxy.tenant_admin import TenantAdmin
 
 log = logging.getLogger("killtoken")
 
@@ -27,9 +32,15 @@ log = logging.getLogger("killtoken")
 class Runtime:
     """Open with `open()` (sync: lock, files, secrets), then `start()` inside the event loop."""
 
-    def __init__(self, settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        adapters: Mapping[str, ProviderAdapter] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.settings = settings
         self.adapters = dict(adapters) if adapters is not None else default_adapters()
+        self.clock: Clock = clock or SystemClock()
         self.lock = StoreLock(settings.paths.lock_file, settings.paths.daemon_file)
         self._db: TinyDB | None = None
         self._http: httpx.AsyncClient | None = None
@@ -48,6 +59,10 @@ class Runtime:
                 batch_max=self.settings.ledger_batch_max,
                 batch_wait=self.settings.ledger_batch_wait,
             )
+            self.plan_usage = PlanUsage(self.settings.paths.plan_usage_file)
+            self.limits = Limits(self.plan_usage, self.clock)
+            self.tenant_admin = TenantAdmin(self.tenants, self.credentials, self.plan_usage, self.clock)
+            self.admin_token = ensure_admin_token(self.settings.paths.admin_token_file)
         except BaseException:
             self.lock.release()
             raise
@@ -66,12 +81,14 @@ class Runtime:
             follow_redirects=False,
         )
         self.ledger.start()
+        self.plan_usage.start()
         self._gateway = Gateway(
             tenants=self.tenants,
             credentials=self.credentials,
             adapters=self.adapters,
             ledger=self.ledger,
             http=self._http,
+            limits=self.limits,
         )
 
     @property
@@ -80,8 +97,15 @@ class Runtime:
             raise RuntimeError("Runtime.start() has not run")
         return self._gateway
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("Runtime.start() has not run")
+        return self._http
+
     async def stop(self) -> None:
         await self.ledger.close()
+        await self.plan_usage.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -63,6 +64,7 @@ class FakeOpenAI:
         self.prefix = prefix
         self.received: list[Received] = []
         self.replies: list[Reply] = []  # queued replies; default is a normal completion
+        self.delay = 0.0  # seconds to wait before answering, so concurrent calls overlap
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,6 +80,7 @@ class FakeOpenAI:
                     body = raw.decode("utf-8", "replace")
                 fake.received.append(Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 reply = fake._reply_for(self.path, self.headers.get("authorization", ""), body)
+                time.sleep(fake.delay)
                 payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("content-type", reply.headers.pop("content-type", "application/json"))

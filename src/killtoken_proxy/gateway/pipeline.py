@@ -23,6 +23,7 @@ from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.cache_key import cache_key
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.doors import Door
+from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import CallMetrics, header_value
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
@@ -85,8 +86,10 @@ class Gateway:
         adapters: Mapping[str, ProviderAdapter],
         ledger: Ledger,
         http: httpx.AsyncClient,
+        limits: Limits,
     ) -> None:
         self._tenants = tenants
+        self._limits = limits
         self._credentials = credentials
         self._adapters = adapters
         self._ledger = ledger
@@ -110,6 +113,7 @@ class Gateway:
         self._route(call, headers)
         self._require_credential(call)
         self._fingerprint(call)
+        self._limits.admit(call)
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
         self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, result), "status": 200})
@@ -180,6 +184,7 @@ class Gateway:
         ).to_json()
 
     def _fail(self, call: Call, error: KillTokenError) -> None:
+        self._limits.settle_failure(call, error)
         if call.credential is not None:
             error.message = redact(error.message, call.credential.secrets.values())
         error.headers.update(call.response_headers)
