@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -39,7 +39,7 @@ class KillTokenClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> KillTokenClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -98,8 +98,36 @@ class KillTokenClient:
     def list_credentials(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/v1/provider-credentials")["data"])
 
+    def get_credential(self, credential_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/v1/provider-credentials/{credential_id}")
+        return result
+
+    def update_credential(
+        self,
+        credential_id: str,
+        *,
+        api_key: str | None = None,
+        secrets: dict[str, str] | None = None,
+        label: str | None = None,
+        config: dict[str, Any] | None = None,
+        active: bool | None = None,
+    ) -> dict[str, Any]:
+        """Rotate the secret, relabel, merge `config` (a `None` value removes that key), (de)activate."""
+        body: dict[str, Any] = {"apiKey": api_key, "secrets": secrets, "label": label, "config": config}
+        body = {k: v for k, v in body.items() if v is not None}
+        if active is not None:
+            body["status"] = "active" if active else "inactive"
+        result: dict[str, Any] = self._call("PATCH", f"/v1/provider-credentials/{credential_id}", json=body)
+        return result
+
     def remove_credential(self, credential_id: str) -> None:
         self._call("DELETE", f"/v1/provider-credentials/{credential_id}")
+
+    def test_credential(self, credential_id: str, *, model: str | None = None) -> dict[str, Any]:
+        """A live minimal call with the credential: `status` is ok, auth_failed, unreachable or error."""
+        body = {"model": model} if model else {}
+        result: dict[str, Any] = self._call("POST", f"/v1/provider-credentials/{credential_id}/test", json=body)
+        return result
 
     # -- request history ------------------------------------------------------------------------
     def list_requests(
