@@ -76,6 +76,8 @@ def test_plans_and_custom_limits(gateway: LiveGateway):
         renamed = admin.patch("/v1/admin/tenants/acme", json={"name": "acme-corp", "plan": "pro"}).json()
         assert (renamed["name"], renamed["monthlyRequests"]) == ("acme-corp", 100_000)
         assert admin.get("/v1/admin/tenants/acme").status_code == 404
+        kept = admin.patch("/v1/admin/tenants/default", json={"name": "mine"})
+        assert kept.status_code == 400 and "`default` tenant keeps its name" in kept.json()["message"]
 
 
 def test_a_revoked_key_is_refused_at_once_and_other_keys_keep_working(gateway: LiveGateway):

@@ -19,7 +19,7 @@ from killtoken_proxy.plans import (
     period_of,
 )
 from killtoken_proxy.store.plan_usage import PlanUsage
-from killtoken_proxy.store.tenants import Tenant, TenantKey, TenantStore
+from killtoken_proxy.store.tenants import DEFAULT_TENANT, Tenant, TenantKey, TenantStore
 
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 LABEL_MAX_CHARS = 80
@@ -109,6 +109,9 @@ class TenantAdmin:
         body = _only(body, ("name", "plan", "monthlyRequests", "rateLimitPerMinute"))
         changes = _limit_changes(body)
         if "name" in body and body["name"] != tenant.name:
+            if tenant.name == DEFAULT_TENANT:
+                # kt keeps its own key under this name, and `kt serve` would create another `default`.
+                raise InvalidRequest("The `default` tenant keeps its name: `kt` itself uses it.", param="name")
             changes["name"] = _name(body["name"])
             self._require_free_name(changes["name"])
         return self._tenants.update(tenant.id, **changes) if changes else tenant
