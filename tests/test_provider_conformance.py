@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from killtoken_proxy.plans import MAX_RATE_LIMIT_PER_MINUTE
 from killtoken_proxy.settings import Settings
 from tests.conftest import MASTER_KEY, LiveGateway, free_port, running_gateway
 from tests.fakes.http_fake import FakeServer, Received, Reply
@@ -26,7 +27,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
     """One gateway for the module (each test stores its own credential; the newest one is used)."""
     home = tmp_path_factory.mktemp("conformance")
     env = {"KILLTOKEN_HOME": str(home), "KILLTOKEN_MASTER_KEY": MASTER_KEY}
-    with running_gateway(Settings.from_env(env, upstream_read_timeout=READ_TIMEOUT)) as gateway:
+    settings = Settings.from_env(env, upstream_read_timeout=READ_TIMEOUT)
+    with running_gateway(settings) as gateway:
+        # Hundreds of cases share this tenant: lift its per-minute guardrail out of the way.
+        token = settings.paths.admin_token_file.read_text().strip()
+        lifted = httpx.patch(
+            f"{gateway.url}/v1/admin/tenants/default",
+            json={"rateLimitPerMinute": MAX_RATE_LIMIT_PER_MINUTE},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert lifted.status_code == 200, lifted.text
         yield gateway
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import httpx
 
@@ -79,7 +79,10 @@ class KillTokenClient:
     chat = _sync(endpoints.chat)
     add_credential = _sync(endpoints.add_credential)
     list_credentials = _sync(endpoints.list_credentials)
+    get_credential = _sync(endpoints.get_credential)
+    update_credential = _sync(endpoints.update_credential)
     remove_credential = _sync(endpoints.remove_credential)
+    test_credential = _sync(endpoints.test_credential)
     list_requests = _sync(endpoints.list_requests)
     get_request = _sync(endpoints.get_request)
     cache_stats = _sync(endpoints.cache_stats)
@@ -90,7 +93,7 @@ class KillTokenClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> KillTokenClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -115,7 +118,10 @@ class AsyncKillTokenClient:
     chat = _async(endpoints.chat)
     add_credential = _async(endpoints.add_credential)
     list_credentials = _async(endpoints.list_credentials)
+    get_credential = _async(endpoints.get_credential)
+    update_credential = _async(endpoints.update_credential)
     remove_credential = _async(endpoints.remove_credential)
+    test_credential = _async(endpoints.test_credential)
     list_requests = _async(endpoints.list_requests)
     get_request = _async(endpoints.get_request)
     cache_stats = _async(endpoints.cache_stats)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, TypeVar
 
 from killtoken_cli.output import EXIT_SECRETS, EXIT_UNAVAILABLE, CliError
 
 if TYPE_CHECKING:
+    from killtoken_cli.admin_client import KillTokenAdminClient
     from killtoken_cli.client import KillTokenClient
     from killtoken_proxy.settings import Settings
+
+C = TypeVar("C", bound="KillTokenClient")
 
 
 def load_settings() -> Settings:
@@ -65,15 +68,24 @@ def tenant_key(settings: Settings) -> str:
     return str(key)
 
 
-@contextmanager
-def connect(settings: Settings | None = None) -> Iterator[KillTokenClient]:
-    from killtoken_cli.client import KillTokenClient
+def admin_token(settings: Settings) -> str:
+    """The local admin token; the daemon (or the in-process app) creates it when it opens the store."""
+    from killtoken_proxy.admin_token import read_admin_token
 
-    settings = settings or load_settings()
-    key = tenant_key(settings)
+    token = read_admin_token(settings.paths.admin_token_file)
+    if token is None:
+        raise CliError(
+            f"No admin token at {settings.paths.admin_token_file}. Restart `kt serve` to create it.",
+            EXIT_UNAVAILABLE,
+        )
+    return token
+
+
+@contextmanager
+def _open(settings: Settings, client_class: type[C], credential: Callable[[], str]) -> Iterator[C]:
     url = running_daemon_url(settings)
     if url is not None:
-        with KillTokenClient(url, key) as client:
+        with client_class(url, credential()) as client:
             yield client
         return
     from killtoken_cli.in_process import InProcessTransport
@@ -85,7 +97,24 @@ def connect(settings: Settings | None = None) -> Iterator[KillTokenClient]:
     except StoreLocked as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from None
     try:
-        with KillTokenClient("http://kt.in-process", key, transport=transport) as client:
+        with client_class("http://kt.in-process", credential(), transport=transport) as client:
             yield client
     finally:
         transport.close()
+
+
+def connect(settings: Settings | None = None) -> AbstractContextManager[KillTokenClient]:
+    """A client authorised by the CLI's tenant key."""
+    from killtoken_cli.client import KillTokenClient
+
+    settings = settings or load_settings()
+    key = tenant_key(settings)  # before starting anything: a missing key is the first thing to report
+    return _open(settings, KillTokenClient, lambda: key)
+
+
+def connect_admin(settings: Settings | None = None) -> AbstractContextManager[KillTokenAdminClient]:
+    """A client authorised by the local admin token, for `/v1/admin/...` (tenants, plans, keys)."""
+    from killtoken_cli.admin_client import KillTokenAdminClient
+
+    resolved = settings or load_settings()
+    return _open(resolved, KillTokenAdminClient, lambda: admin_token(resolved))

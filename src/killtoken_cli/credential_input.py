@@ -105,7 +105,9 @@ def _ask_secret(provider: str, name: str, optional: bool) -> str | None:
     return value or None
 
 
-def collect(provider: str, shape: dict[str, Any], flags: Flags) -> tuple[dict[str, str], dict[str, str]]:
+def collect(
+    provider: str, shape: dict[str, Any], flags: Flags, *, ask_config: bool = True
+) -> tuple[dict[str, str], dict[str, str]]:
     """(secrets, config) for `kt credentials add`; the gateway validates the result and names what is missing."""
     config = parse_config(flags.config)
     secrets: dict[str, str] = {}
@@ -129,7 +131,7 @@ def collect(provider: str, shape: dict[str, Any], flags: Flags) -> tuple[dict[st
         if value is not None:
             # A PEM pasted on one line (or kept in an env var) often carries literal \n.
             secrets[name] = value.replace("\\n", "\n") if name == "privateKey" else value
-    if sys.stdin.isatty():
+    if ask_config and sys.stdin.isatty():
         import typer
 
         for name in shape["requiredConfig"]:

@@ -112,6 +112,34 @@ def list_credentials() -> Endpoint[list[dict[str, Any]]]:
     return Endpoint("GET", "/v1/provider-credentials", lambda reply: list(checked(reply)["data"]))
 
 
+def get_credential(credential_id: str) -> Endpoint[dict[str, Any]]:
+    return Endpoint("GET", f"/v1/provider-credentials/{credential_id}", checked)
+
+
+def update_credential(
+    credential_id: str,
+    *,
+    api_key: str | None = None,
+    secrets: dict[str, str] | None = None,
+    label: str | None = None,
+    config: dict[str, Any] | None = None,
+    active: bool | None = None,
+) -> Endpoint[dict[str, Any]]:
+    """Rotate the secret, relabel, merge `config` (a `None` value removes that key), (de)activate."""
+    body: dict[str, Any] = {"apiKey": api_key, "secrets": secrets, "label": label, "config": config}
+    body = {k: v for k, v in body.items() if v is not None}
+    if active is not None:
+        body["status"] = "active" if active else "inactive"
+    return Endpoint("PATCH", f"/v1/provider-credentials/{credential_id}", checked, json=body)
+
+
+def test_credential(credential_id: str, *, model: str | None = None) -> Endpoint[dict[str, Any]]:
+    """A live minimal call with the credential: `status` is ok, auth_failed, unreachable or error."""
+    return Endpoint(
+        "POST", f"/v1/provider-credentials/{credential_id}/test", checked, json={"model": model} if model else {}
+    )
+
+
 def remove_credential(credential_id: str) -> Endpoint[None]:
     return Endpoint("DELETE", f"/v1/provider-credentials/{credential_id}", lambda reply: checked(reply) and None)
 

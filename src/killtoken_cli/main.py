@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from killtoken_cli.commands import cache, chat, credentials, daemon, requests
+from killtoken_cli.commands import cache, chat, credentials, daemon, keys, requests, tenants
 
 app = typer.Typer(
     name="kt",
@@ -18,6 +18,8 @@ app.command("chat")(chat.chat)
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(requests.app, name="requests")
 app.add_typer(cache.app, name="cache")
+app.add_typer(tenants.app, name="tenants")
+app.add_typer(keys.app, name="keys")
 
 if __name__ == "__main__":
     app()

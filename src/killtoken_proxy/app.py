@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from killtoken_proxy import __version__
 from killtoken_proxy.api import (
+    admin,
     cache,
     chat,
     error_rendering,
@@ -18,15 +19,18 @@ from killtoken_proxy.api import (
     providers,
     requests_history,
 )
+from killtoken_proxy.clock import Clock
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
 
 
-def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None, clock: Clock | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, adapters)
+        runtime = Runtime(settings, adapters, clock)
         runtime.open()
         try:
             await runtime.start()
@@ -46,6 +50,6 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
     )
     error_rendering.install(app)
     # The OpenAI door goes last: its 501 catch-alls must not shadow any other route.
-    for module in (health, chat, requests_history, provider_credentials, providers, cache, openai_door):
+    for module in (health, chat, admin, requests_history, provider_credentials, providers, cache, openai_door):
         app.include_router(module.router)
     return app

@@ -1,4 +1,4 @@
-"""Adding, listing and removing provider credentials: secrets to the secret store, metadata to TinyDB."""
+"""Adding, changing, listing and removing provider credentials: secrets to the secret store, metadata to TinyDB."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from killtoken_proxy.secrets.secret_store import SecretStore, credential_entry
 from killtoken_proxy.store.credentials import CredentialMeta, CredentialStore
 
 LABEL_MAX_CHARS = 80
+UPDATABLE = ("apiKey", "secrets", "label", "config", "status")
+STATUSES = ("active", "inactive")
 
 
 def _invalid(message: str, param: str | None = None) -> InvalidRequest:
@@ -70,6 +72,20 @@ def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str)
     return {k: v.strip() if isinstance(v, str) else v for k, v in config.items()}
 
 
+def _label_from(body: Mapping[str, Any], default: str) -> str:
+    label = body.get("label") or default
+    if not isinstance(label, str) or len(label) > LABEL_MAX_CHARS:
+        raise _invalid(f"`label` must be a string of at most {LABEL_MAX_CHARS} characters.", "label")
+    return label.strip()
+
+
+def _merged_config(current: Mapping[str, Any], patch: Any) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396) of the config: given keys replace, `null` removes a key."""
+    if not isinstance(patch, dict):
+        raise _invalid("`config` must be an object.", "config")
+    return {k: v for k, v in {**current, **patch}.items() if v is not None}
+
+
 def _last4(secrets: dict[str, str]) -> str:
     primary = next(iter(secrets.values()), "")
     # Showing 4 characters of a short secret would give away too much of it.
@@ -100,17 +116,48 @@ class CredentialService:
         config = _config_from(body, adapter.credential_shape, adapter.name)
         if adapter.credential_shape.check is not None:
             adapter.credential_shape.check(secrets, config)
-        label = body.get("label") or adapter.name
-        if not isinstance(label, str) or len(label) > LABEL_MAX_CHARS:
-            raise _invalid(f"`label` must be a string of at most {LABEL_MAX_CHARS} characters.", "label")
+        label = _label_from(body, adapter.name)
         self._secrets.require_usable()
-        meta = self._store.add(tenant_id, adapter.name, label=label.strip(), last4=_last4(secrets), config=config)
+        meta = self._store.add(tenant_id, adapter.name, label=label, last4=_last4(secrets), config=config)
         try:
             self._secrets.put_json(credential_entry(meta.id), secrets)
         except Exception:
             self._store.remove(meta)
             raise
         return meta
+
+    def update(self, tenant_id: str, credential_id: str, body: Any) -> CredentialMeta:
+        """Rotate the secret, change label or config, activate or deactivate; the next request sees it."""
+        meta = self.get(tenant_id, credential_id)
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        unknown = sorted(set(body) - set(UPDATABLE))
+        if unknown:
+            raise _invalid(
+                f"{', '.join(unknown)} cannot be changed (a credential keeps its provider: add a new one "
+                f"instead); updatable: {', '.join(UPDATABLE)}.",
+                unknown[0],
+            )
+        adapter = self._adapter(meta.provider)
+        changes: dict[str, Any] = {}
+        if "label" in body:
+            changes["label"] = _label_from(body, adapter.name)
+        if "config" in body:
+            merged = _merged_config(meta.config, body["config"])
+            changes["config"] = _config_from({"config": merged}, adapter.credential_shape, adapter.name)
+        if "status" in body:
+            if body["status"] not in STATUSES:
+                raise _invalid(f"`status` must be one of {', '.join(STATUSES)}.", "status")
+            changes["status"] = body["status"]
+        if "apiKey" in body or "secrets" in body:
+            secrets = _secrets_from(body, adapter.credential_shape, adapter.name)
+            if adapter.credential_shape.check is not None:
+                adapter.credential_shape.check(secrets, changes.get("config", meta.config))
+            self._secrets.require_usable()
+            # Replaces the in-memory copy too: the very next request sends the new secret.
+            self._secrets.put_json(credential_entry(meta.id), secrets)
+            changes["last4"] = _last4(secrets)
+        return self._store.update(meta, **changes) if changes else meta
 
     def remove(self, tenant_id: str, credential_id: str) -> None:
         meta = self.get(tenant_id, credential_id)
@@ -140,14 +187,19 @@ class CredentialService:
     def active(self, tenant_id: str, provider: str) -> Credential | None:
         """The credential the request path uses; secrets come from memory only."""
         meta = self._store.active_for(tenant_id, provider)
-        if meta is None:
-            return None
+        return None if meta is None else self._with_secrets(meta)
+
+    def credential(self, tenant_id: str, credential_id: str) -> Credential:
+        """Any of the tenant's credentials, active or not, ready for an adapter (for a live test)."""
+        return self._with_secrets(self.get(tenant_id, credential_id))
+
+    def _with_secrets(self, meta: CredentialMeta) -> Credential:
         secrets = self._secrets.cached_json(credential_entry(meta.id))
         if secrets is None:
             raise SecretsUnavailable(
-                f"The secret of credential {meta.id} ({provider}) could not be read from "
+                f"The secret of credential {meta.id} ({meta.provider}) could not be read from "
                 f"{self._secrets.description} when the daemon started. Restart `kt serve` once the secret "
-                f"store is available, or add the credential again with `kt credentials add {provider}`."
+                f"store is available, or store it again with `kt credentials update {meta.id} --rotate`."
             )
         return Credential(id=meta.id, provider=meta.provider, secrets=secrets, config=meta.config)
 

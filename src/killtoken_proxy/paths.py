@@ -45,6 +45,14 @@ class Paths:
         return self.state / "store.lock"
 
     @property
+    def admin_token_file(self) -> Path:
+        return self.state / "admin-token"
+
+    @property
+    def plan_usage_file(self) -> Path:
+        return self.data / "plan-usage.json"
+
+    @property
     def main_db(self) -> Path:
         return self.data / "killtoken.json"
 

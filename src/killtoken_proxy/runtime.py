@@ -1,4 +1,4 @@
-"""Everything one daemon (or one in-process CLI call) holds open: lock, store, secrets, ledger, HTTP client."""
+"""Everything one daemon (or one in-process CLI call) holds open: lock, store, secrets, ledger, counters, HTTP."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from collections.abc import Mapping
 import httpx
 from tinydb import TinyDB
 
+from killtoken_proxy.admin_token import ensure_admin_token
+from killtoken_proxy.clock import Clock, SystemClock
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.gateway.exact_cache import ExactCache
 from killtoken_proxy.gateway.idempotency import Idempotency
+from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.pipeline import Gateway
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
@@ -24,7 +27,9 @@ from killtoken_proxy.store.entry_files import EntryFiles
 from killtoken_proxy.store.idempotency_store import IdempotencyStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
+from killtoken_proxy.store.plan_usage import PlanUsage
 from killtoken_proxy.store.tenants import TenantStore
+from killtoken_proxy.tenant_admin import TenantAdmin
 
 log = logging.getLogger("killtoken")
 
@@ -32,9 +37,15 @@ log = logging.getLogger("killtoken")
 class Runtime:
     """Open with `open()` (sync: lock, files, secrets), then `start()` inside the event loop."""
 
-    def __init__(self, settings: Settings, adapters: Mapping[str, ProviderAdapter] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        adapters: Mapping[str, ProviderAdapter] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.settings = settings
         self.adapters = dict(adapters) if adapters is not None else default_adapters()
+        self.clock: Clock = clock or SystemClock()
         self.lock = StoreLock(settings.paths.lock_file, settings.paths.daemon_file)
         self._db: TinyDB | None = None
         self._http: httpx.AsyncClient | None = None
@@ -56,6 +67,10 @@ class Runtime:
             paths = self.settings.paths
             self.cache = CacheStore(EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes)
             self.idempotency = IdempotencyStore(EntryFiles(paths.idempotency_dir))
+            self.plan_usage = PlanUsage(self.settings.paths.plan_usage_file)
+            self.limits = Limits(self.plan_usage, self.clock)
+            self.tenant_admin = TenantAdmin(self.tenants, self.credentials, self.plan_usage, self.clock)
+            self.admin_token = ensure_admin_token(self.settings.paths.admin_token_file)
         except BaseException:
             self.lock.release()
             raise
@@ -76,6 +91,7 @@ class Runtime:
         self.ledger.start()
         self.cache.start()  # the stores load their files in the background; only their first users wait
         self.idempotency.start()
+        self.plan_usage.start()
         self._gateway = Gateway(
             tenants=self.tenants,
             credentials=self.credentials,
@@ -84,6 +100,7 @@ class Runtime:
             http=self._http,
             cache=ExactCache(self.cache, default_ttl=s.cache_default_ttl_seconds),
             idempotency=Idempotency(self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait_seconds),
+            limits=self.limits,
         )
 
     @property
@@ -92,10 +109,17 @@ class Runtime:
             raise RuntimeError("Runtime.start() has not run")
         return self._gateway
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("Runtime.start() has not run")
+        return self._http
+
     async def stop(self) -> None:
         await self.ledger.close()
         await self.cache.close()
         await self.idempotency.close()
+        await self.plan_usage.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -41,6 +41,7 @@ class FakeServer:
         self.received: list[Received] = []
         self.replies: list[Reply] = []
         self.problems: list[str] = []  # wire-format violations the fake noticed
+        self.delay = 0.0  # seconds every answer waits, so concurrent calls overlap
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,8 +57,8 @@ class FakeServer:
                 received = Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw)
                 fake.received.append(received)
                 reply = fake.answer(received)
-                if reply.delay:
-                    time.sleep(reply.delay)
+                if reply.delay or fake.delay:
+                    time.sleep(reply.delay + fake.delay)
                 payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 headers = dict(reply.headers)
                 try:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from killtoken_cli.output import fail
 
-app = typer.Typer(help="Provider credentials (BYOK): add, list, remove.", no_args_is_help=True)
+app = typer.Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
+
+CredentialArg = Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+FromEnvOpt = Annotated[
+    list[str] | None,
+    typer.Option("--from-env", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
+]
+ConfigOpt = Annotated[
+    list[str] | None, typer.Option("--config", help="Config as key=value (repeatable; `key=` removes it on update).")
+]
 
 
 PROVIDERS_HELP = (
@@ -22,10 +32,7 @@ PROVIDERS_HELP = (
 def add(
     provider: Annotated[str, typer.Argument(help=PROVIDERS_HELP)],
     label: Annotated[str | None, typer.Option(help="A name to tell credentials apart.")] = None,
-    from_env: Annotated[
-        list[str] | None,
-        typer.Option("--from-env", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
-    ] = None,
+    from_env: FromEnvOpt = None,
     from_file: Annotated[
         Path | None, typer.Option("--from-file", help="google_vertex: the service-account key JSON file.")
     ] = None,
@@ -33,10 +40,8 @@ def add(
     region: Annotated[
         str | None, typer.Option("--region", help="aws_bedrock region, or google_vertex location.")
     ] = None,
-    config: Annotated[
-        list[str] | None, typer.Option("--config", help="Config as key=value (repeatable), e.g. endpoint=https://...")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the stored metadata as JSON.")] = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Store a provider credential, asking for exactly the fields it needs. Secrets are read hidden, never echoed."""
     from killtoken_cli.connection import connect
@@ -67,7 +72,7 @@ def _where(config: dict[str, object]) -> str:
 
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def list_(as_json: JsonOpt = False) -> None:
     """Show stored credentials (metadata only; secrets are never shown)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
@@ -83,19 +88,103 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     print_table(
         "Provider credentials",
-        ["id", "provider", "label", "key", "endpoint / region", "created"],
+        ["id", "provider", "label", "key", "status", "endpoint / region", "created"],
         [
             [
                 r["id"],
                 r["provider"],
                 r["label"],
                 f"…{r['last4']}" if r["last4"] else "",
+                r["status"],
                 _where(r["config"]),
                 r["createdAt"][:19],
             ]
             for r in rows
         ],
     )
+
+
+def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
+    from killtoken_cli.output import print_json, print_table
+
+    if as_json:
+        print_json(meta)
+        return
+    rows = [[k, str(meta[k])] for k in ("id", "provider", "label", "status", "createdAt", "updatedAt")]
+    rows.insert(3, ["key", f"…{meta['last4']}" if meta["last4"] else "(hidden)"])
+    rows += [[f"config.{k}", str(v)] for k, v in meta["config"].items()]
+    print_table(f"Credential {meta['id']}", ["field", "value"], rows)
+
+
+@app.command("show")
+def show(credential_id: CredentialArg, as_json: JsonOpt = False) -> None:
+    """One credential's metadata (never its secret)."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+
+    with reported(), connect() as client:
+        _print_credential(client.get_credential(credential_id), as_json)
+
+
+@app.command("update")
+def update(
+    credential_id: CredentialArg,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Replace the secret (asked hidden, or --from-env / stdin).")
+    ] = False,
+    from_env: FromEnvOpt = None,
+    label: Annotated[str | None, typer.Option(help="A new label.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="A new base URL.")] = None,
+    config: ConfigOpt = None,
+    active: Annotated[
+        bool | None, typer.Option("--activate/--deactivate", help="Use it for chat calls, or stop using it.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rotate the secret, relabel, change config, or (de)activate; the gateway uses the change at once."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.credential_input import Flags, collect, parse_config
+    from killtoken_cli.errors import reported
+
+    with reported(), connect() as client:
+        changes: dict[str, Any] = {k: (v or None) for k, v in parse_config(config or []).items()}
+        if base_url:
+            changes["baseUrl"] = base_url
+        secrets = None
+        if rotate or from_env:
+            provider = client.get_credential(credential_id)["provider"]
+            shape = next(p for p in client.providers() if p["name"] == provider)
+            secrets, _ = collect(provider, shape, Flags(from_env=from_env or []), ask_config=False)
+        meta = client.update_credential(
+            credential_id, secrets=secrets, label=label, config=changes or None, active=active
+        )
+    _print_credential(meta, as_json)
+
+
+@app.command("test")
+def test(
+    credential_id: CredentialArg,
+    model: Annotated[str | None, typer.Option(help="Model to call (default: a small one for the provider).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make one tiny live call with the credential: ok, auth_failed, unreachable or error (exit 1 unless ok)."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+    from killtoken_cli.output import EXIT_ERROR, info, print_json
+
+    with reported(), connect() as client:
+        result = client.test_credential(credential_id, model=model)
+    if as_json:
+        print_json(result)
+    else:
+        colour = "green" if result["ok"] else "red"
+        detail = f": {result['message']}" if result["message"] else ""
+        info(
+            f"[bold {colour}]{result['status']}[/] {result['provider']} credential {result['credentialId']} "
+            f"with {result['model']} in {result['latencyMs']:.0f} ms{detail}"
+        )
+    if not result["ok"]:
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command("remove")

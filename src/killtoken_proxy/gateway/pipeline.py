@@ -25,6 +25,7 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.exact_cache import ExactCache, status_after_provider
 from killtoken_proxy.gateway.idempotency import Idempotency
+from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
@@ -91,8 +92,10 @@ class Gateway:
         http: httpx.AsyncClient,
         cache: ExactCache,
         idempotency: Idempotency,
+        limits: Limits,
     ) -> None:
         self._tenants = tenants
+        self._limits = limits
         self._credentials = credentials
         self._adapters = adapters
         self._ledger = ledger
@@ -122,8 +125,9 @@ class Gateway:
         self._require_credential(call)
         self._fingerprint(call)
         if (replay := await self._idempotency.begin(call)) is not None:
+            self._limits.annotate(call)  # a replay shows the plan but does not count against it
             return self._answer_stored(call, door, replay)
-
+        self._limits.admit(call)
         if (hit := await self._cache.read(call)) is not None:
             return self._answer_stored(call, door, hit)
         result, upstream_ms = await self._call_provider(call)
@@ -231,6 +235,7 @@ class Gateway:
         )
 
     def _fail(self, call: Call, error: KillTokenError) -> None:
+        self._limits.settle_failure(call, error)
         if call.credential is not None:
             error.message = redact(error.message, call.credential.secrets.values())
         error.headers.update(call.response_headers)

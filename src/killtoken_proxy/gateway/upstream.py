@@ -25,10 +25,18 @@ class UpstreamResponse:
     elapsed_ms: float
 
 
-async def send(client: httpx.AsyncClient, request: UpstreamRequest, provider: str) -> UpstreamResponse:
+async def send(
+    client: httpx.AsyncClient, request: UpstreamRequest, provider: str, *, timeout: float | None = None
+) -> UpstreamResponse:
+    """`timeout` overrides the client's (a credential test should not wait minutes)."""
     started = time.perf_counter()
     try:
-        response = await client.post(request.url, content=request.body, headers=request.headers)
+        response = await client.post(
+            request.url,
+            content=request.body,
+            headers=request.headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
     except httpx.TimeoutException:
         raise UpstreamError(f"{provider} did not answer in time.", code="upstream_timeout", status=504) from None
     except httpx.ConnectError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ class CredentialMeta:
     created_at: str
     status: str = "active"
     config: dict[str, Any] = field(default_factory=dict)
+    updated_at: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What the API and CLI may show: everything except the tenant id (and no secret, ever)."""
@@ -33,6 +34,7 @@ class CredentialMeta:
             "status": self.status,
             "config": dict(self.config),
             "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
         }
 
 
@@ -46,6 +48,7 @@ def _from_doc(doc: dict[str, Any]) -> CredentialMeta:
         created_at=doc["created_at"],
         status=doc.get("status", "active"),
         config=dict(doc.get("config") or {}),
+        updated_at=doc.get("updated_at"),
     )
 
 
@@ -78,6 +81,14 @@ class CredentialStore:
             "config": meta.config,
         }
         self._table.insert(doc)
+        self._by_id[meta.id] = meta
+        return meta
+
+    def update(self, credential: CredentialMeta, **changes: Any) -> CredentialMeta:
+        """Change `label`, `last4`, `status` or `config`; stamps `updated_at`."""
+        changes["updated_at"] = datetime.now(UTC).isoformat()
+        self._table.update(changes, Query().id == credential.id)
+        meta = replace(credential, **changes)
         self._by_id[meta.id] = meta
         return meta
 

@@ -1,0 +1,71 @@
+"""Every tenant-scoped endpoint, one row each: the suspension test and the isolation matrix walk this table.
+
+A new tenant endpoint (templates, analytics, exports, ...) gets a row here and is then covered by
+both: a suspended tenant gets 403 from it, and another tenant's key never sees this tenant's data
+through it. Placeholders in `path` name resources of the owning tenant (see `Owned`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # may hold {credential} or {request}: ids of resources owned by one tenant
+    body: dict[str, Any] | None = None
+    destructive: bool = False  # walk it last: it removes the resource it names
+
+    def url(self, owned: Owned) -> str:
+        return self.path.format(credential=owned.credential, request=owned.request)
+
+    @property
+    def names_a_resource(self) -> bool:
+        return "{" in self.path
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Owned:
+    """Ids of one tenant's resources, and a marker (its feature tag) found in its data and nowhere else."""
+
+    credential: str
+    request: str
+    marker: str
+
+    def ids(self) -> tuple[str, ...]:
+        return (self.credential, self.request, self.marker)
+
+
+def chat_payload(feature: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "provider": "openai_compatible",
+        "model": "llama-3.1-8b",
+        "messages": [{"role": "user", "content": "Capital of France?"}],
+    }
+    if feature:
+        body["metadata"] = {"feature": feature}
+    return body
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("POST", "/v1/chat", chat_payload()),
+    Endpoint("POST", "/v1/openai/chat/completions", chat_payload()),
+    Endpoint("GET", "/v1/provider-credentials"),
+    Endpoint("POST", "/v1/provider-credentials", {"provider": "openai", "apiKey": "sk-isolation-test-key-0000"}),
+    Endpoint("GET", "/v1/provider-credentials/{credential}"),
+    Endpoint("PATCH", "/v1/provider-credentials/{credential}", {"label": "renamed"}),
+    Endpoint("POST", "/v1/provider-credentials/{credential}/test", {"model": "llama-3.1-8b"}),
+    Endpoint("GET", "/v1/requests"),
+    Endpoint("GET", "/v1/requests/{request}"),
+    Endpoint("DELETE", "/v1/provider-credentials/{credential}", destructive=True),
+    # Templates, analytics and exports: add their rows here as those endpoints land.
+)
+
+
+def in_safe_order() -> list[Endpoint]:
+    return sorted(ENDPOINTS, key=lambda e: e.destructive)

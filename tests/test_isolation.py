@@ -1,0 +1,59 @@
+"""Tenant isolation matrix: tenant B's key never lists, reads, tests, changes or deletes tenant A's data.
+
+Rows come from `tests/tenant_endpoints.py`. For a row naming one of A's resources, B gets exactly
+what it gets for an id that does not exist (404, so ids are not confirmed); for any row, nothing of
+A's (ids, feature tag) is in B's answer. A then uses every row on its own data, which proves each
+row reaches a live endpoint and that B's attempts changed nothing.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.admin_helpers import add_credential, new_tenant, tenant_client
+from tests.conftest import LiveGateway
+from tests.fakes.openai_server import FakeOpenAI
+from tests.tenant_endpoints import Owned, chat_payload, in_safe_order
+
+
+def _unknown(owned: Owned) -> Owned:
+    """Ids of the same shape that belong to nobody."""
+    return Owned(credential=owned.credential[:-6] + "zzzzzz", request=owned.request[:-6] + "zzzzzz", marker="none")
+
+
+def _without_ids(text: str, owned: Owned) -> str:
+    return text.replace(owned.credential, "<id>").replace(owned.request, "<id>")
+
+
+def _setup(client: httpx.Client, fake: FakeOpenAI, marker: str) -> Owned:
+    credential = add_credential(client, fake.base_url)["id"]
+    chat = client.post("/v1/chat", json=chat_payload(feature=marker))
+    assert chat.status_code == 200, chat.text
+    return Owned(credential=credential, request=chat.headers["x-killtoken-request-id"], marker=marker)
+
+
+def test_tenant_b_can_never_reach_tenant_a_data(gateway: LiveGateway, fake_openai: FakeOpenAI):
+    _b, b_key = new_tenant(gateway, "tenant-b")
+    with gateway.client() as a, tenant_client(gateway, b_key) as b:
+        a_owned = _setup(a, fake_openai, "tenant-a-private-feature")
+        _setup(b, fake_openai, "tenant-b-feature")
+        a_label = a.get(f"/v1/provider-credentials/{a_owned.credential}").json()["label"]
+
+        unknown = _unknown(a_owned)
+        for endpoint in in_safe_order():
+            response = b.request(endpoint.method, endpoint.url(a_owned), json=endpoint.body)
+            if endpoint.names_a_resource:
+                # Exactly the answer for an id nobody owns (which echoes only the id B itself sent).
+                nobody = b.request(endpoint.method, endpoint.url(unknown), json=endpoint.body)
+                assert response.status_code == nobody.status_code == 404, endpoint
+                assert _without_ids(response.text, a_owned) == _without_ids(nobody.text, unknown), endpoint
+            else:
+                assert response.is_success, (endpoint, response.text)
+                for data_of_a in a_owned.ids():
+                    assert data_of_a not in response.text, f"{endpoint} showed B some of A's data"
+
+        assert a.get(f"/v1/provider-credentials/{a_owned.credential}").json()["label"] == a_label
+        for endpoint in in_safe_order():
+            response = a.request(endpoint.method, endpoint.url(a_owned), json=endpoint.body)
+            assert response.is_success, (endpoint, response.text)
+        assert a.get(f"/v1/provider-credentials/{a_owned.credential}").status_code == 404  # A's own DELETE ran
