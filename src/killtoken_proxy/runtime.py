@@ -9,6 +9,8 @@ import httpx
 from tinydb import TinyDB
 
 from killtoken_proxy.credential_service import CredentialService
+from killtoken_proxy.gateway.optimize.stage import PromptOptimizer
+from killtoken_proxy.gateway.optimize.tokens import load_tokenizers
 from killtoken_proxy.gateway.pipeline import Gateway
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
@@ -66,12 +68,14 @@ class Runtime:
             follow_redirects=False,
         )
         self.ledger.start()
+        self.optimizer = PromptOptimizer(load_tokenizers(s.tiktoken_cache_dir))
         self._gateway = Gateway(
             tenants=self.tenants,
             credentials=self.credentials,
             adapters=self.adapters,
             ledger=self.ledger,
             http=self._http,
+            optimizer=self.optimizer,
         )
 
     @property

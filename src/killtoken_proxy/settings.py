@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from killtoken_proxy.paths import Paths
 
@@ -22,12 +23,18 @@ class Settings:
     upstream_read_timeout: float = 300.0
     ledger_batch_max: int = 500
     ledger_batch_wait: float = 0.05
+    tiktoken_cache_dir: Path | None = None  # where tiktoken caches downloaded encodings (TIKTOKEN_CACHE_DIR)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
         master_key = env.get("KILLTOKEN_MASTER_KEY") or None
-        settings = cls(paths=Paths.from_env(env), master_key=master_key)
+        cache_dir = env.get("TIKTOKEN_CACHE_DIR", "").strip()
+        settings = cls(
+            paths=Paths.from_env(env),
+            master_key=master_key,
+            tiktoken_cache_dir=Path(cache_dir).expanduser() if cache_dir else None,
+        )
         return settings.replace(**overrides) if overrides else settings
 
     def replace(self, **changes: object) -> Settings:

@@ -23,7 +23,8 @@ from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.cache_key import cache_key
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.doors import Door
-from killtoken_proxy.gateway.metrics import CallMetrics, header_value
+from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
+from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import route
@@ -54,6 +55,7 @@ class Call:
     provider: str | None = None
     adapter: ProviderAdapter | None = None
     credential: Credential | None = None
+    optimization: OptimizationReport | None = None
     record: dict[str, Any] = field(default_factory=dict)  # extra ledger fields gathered by the stages
     response_headers: dict[str, str] = field(default_factory=dict)  # extra headers for any answer
 
@@ -85,12 +87,14 @@ class Gateway:
         adapters: Mapping[str, ProviderAdapter],
         ledger: Ledger,
         http: httpx.AsyncClient,
+        optimizer: PromptOptimizer,
     ) -> None:
         self._tenants = tenants
         self._credentials = credentials
         self._adapters = adapters
         self._ledger = ledger
         self._http = http
+        self._optimizer = optimizer
 
     async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         call = Call(door=door.name)
@@ -110,6 +114,7 @@ class Gateway:
         self._route(call, headers)
         self._require_credential(call)
         self._fingerprint(call)
+        await self._optimize(call)
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
         self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, result), "status": 200})
@@ -151,6 +156,12 @@ class Gateway:
         assert call.tenant is not None and call.provider is not None and call.request is not None
         call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request)
 
+    async def _optimize(self, call: Call) -> None:
+        """Rewrite the prompt for its optimization mode; measure_only sends it unchanged and only measures."""
+        assert call.request is not None and call.provider is not None
+        call.request, call.optimization = await self._optimizer.apply(call.request, call.provider)
+        call.record["optimization"] = call.optimization.to_json()
+
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
         adapter, provider = call.adapter, call.adapter.name
@@ -177,6 +188,8 @@ class Gateway:
             cache_status="bypass" if call.request.cache_policy.exact_cache == "bypass" else "miss",
             total_ms=call.elapsed_ms(),
             upstream_ms=upstream_ms,
+            estimated_savings_usd=(call.optimization.savings_usd or ZERO) if call.optimization else ZERO,
+            optimization=call.optimization.to_json() if call.optimization else None,
         ).to_json()
 
     def _fail(self, call: Call, error: KillTokenError) -> None:
