@@ -64,14 +64,72 @@ class KillTokenClient:
 
     # -- chat (Path 4) ----------------------------------------------------------------------------
     def chat(
-        self, *, provider: str, model: str, messages: list[dict[str, Any]], **options: Any
+        self,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template: str | dict[str, Any] | None = None,
+        variables: dict[str, Any] | None = None,
+        **options: Any,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Returns (provider response, killtoken metrics)."""
-        body: dict[str, Any] = {"provider": provider, "model": model, "messages": messages}
+        """Returns (provider response, killtoken metrics).
+
+        With `template` (an id, a name, or {"name"|"id": ..., "version": N}) and its `variables`, the template
+        supplies the messages (yours are appended) and its default provider, model and options.
+        """
+        given = {
+            "provider": provider,
+            "model": model,
+            "messages": messages,
+            "template": template,
+            "variables": variables,
+        }
+        body: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         body.update((_BODY_NAMES.get(k, k), v) for k, v in options.items())
         response = self._call("POST", "/v1/chat", json=body)
         metrics = response.pop("killtoken", {}).get("metrics", {})
         return response, metrics
+
+    # -- prompt optimization --------------------------------------------------------------------
+    def preview_optimization(self, request: dict[str, Any], *, mode: str | None = None) -> dict[str, Any]:
+        """What `mode` (default: the request's own, else balanced) would do to a chat request; nothing is sent."""
+        body = {**request, "optimizationMode": mode} if mode else request
+        result: dict[str, Any] = self._call("POST", "/v1/optimize/preview", json=body)
+        return result
+
+    # -- prompt templates -----------------------------------------------------------------------
+    def add_template(self, name: str, messages: list[dict[str, Any]], **defaults: Any) -> dict[str, Any]:
+        """defaults: description, provider, model, optimization_mode, cache_policy."""
+        body = {"name": name, "messages": messages, **{_BODY_NAMES.get(k, k): v for k, v in defaults.items()}}
+        result: dict[str, Any] = self._call("POST", "/v1/templates", json=body)
+        return result
+
+    def list_templates(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/v1/templates")["data"])
+
+    def get_template(self, ref: str, *, version: int | None = None) -> dict[str, Any]:
+        params = {"version": version} if version is not None else {}
+        result: dict[str, Any] = self._call("GET", f"/v1/templates/{ref}", params=params)
+        return result
+
+    def update_template(self, ref: str, **changes: Any) -> dict[str, Any]:
+        """Makes a new version; changes: messages, name, description, provider, model, optimization_mode, ..."""
+        body = {_BODY_NAMES.get(k, k): v for k, v in changes.items()}
+        result: dict[str, Any] = self._call("PATCH", f"/v1/templates/{ref}", json=body)
+        return result
+
+    def render_template(
+        self, ref: str, variables: dict[str, Any] | None = None, *, version: int | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"variables": variables or {}}
+        if version is not None:
+            body["version"] = version
+        result: dict[str, Any] = self._call("POST", f"/v1/templates/{ref}/render", json=body)
+        return result
+
+    def remove_template(self, ref: str) -> None:
+        self._call("DELETE", f"/v1/templates/{ref}")
 
     # -- provider credentials -------------------------------------------------------------------
     def add_credential(

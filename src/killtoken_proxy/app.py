@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from killtoken_proxy import __version__
-from killtoken_proxy.api import chat, error_rendering, health, provider_credentials, requests_history
+from killtoken_proxy.api import (
+    chat,
+    error_rendering,
+    health,
+    optimize,
+    provider_credentials,
+    requests_history,
+    templates,
+)
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
@@ -36,6 +44,6 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
-    for module in (health, chat, requests_history, provider_credentials):
+    for module in (health, chat, requests_history, provider_credentials, templates, optimize):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.gateway.optimize.stage import PromptOptimizer
 from killtoken_proxy.gateway.optimize.tokens import load_tokenizers
 from killtoken_proxy.gateway.pipeline import Gateway
+from killtoken_proxy.gateway.templates import TemplateService
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
 from killtoken_proxy.secrets.backend import choose_backend
@@ -21,6 +22,7 @@ from killtoken_proxy.store.atomic_storage import AtomicJSONStorage
 from killtoken_proxy.store.credentials import CredentialStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
+from killtoken_proxy.store.templates import TemplateStore
 from killtoken_proxy.store.tenants import TenantStore
 
 log = logging.getLogger("killtoken")
@@ -45,6 +47,7 @@ class Runtime:
             self.tenants = TenantStore(self._db)
             self.secrets = SecretStore(choose_backend(self.settings))
             self.credentials = CredentialService(CredentialStore(self._db), self.secrets, self.adapters)
+            self.templates = TemplateService(TemplateStore(self._db), self.adapters)
             self.ledger = Ledger(
                 self.settings.paths.ledger_dir,
                 batch_max=self.settings.ledger_batch_max,
@@ -76,6 +79,7 @@ class Runtime:
             ledger=self.ledger,
             http=self._http,
             optimizer=self.optimizer,
+            templates=self.templates,
         )
 
     @property

@@ -28,6 +28,7 @@ from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOpt
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import route
+from killtoken_proxy.gateway.templates import TemplateService, TemplateUse
 from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult
@@ -56,6 +57,7 @@ class Call:
     adapter: ProviderAdapter | None = None
     credential: Credential | None = None
     optimization: OptimizationReport | None = None
+    template: TemplateUse | None = None
     record: dict[str, Any] = field(default_factory=dict)  # extra ledger fields gathered by the stages
     response_headers: dict[str, str] = field(default_factory=dict)  # extra headers for any answer
 
@@ -88,6 +90,7 @@ class Gateway:
         ledger: Ledger,
         http: httpx.AsyncClient,
         optimizer: PromptOptimizer,
+        templates: TemplateService,
     ) -> None:
         self._tenants = tenants
         self._credentials = credentials
@@ -95,6 +98,7 @@ class Gateway:
         self._ledger = ledger
         self._http = http
         self._optimizer = optimizer
+        self._templates = templates
 
     async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         call = Call(door=door.name)
@@ -109,6 +113,7 @@ class Gateway:
         call.feature = _feature_for_ledger(body, headers)
         call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         request_fields.reject_streaming(body)
+        body = self._expand_template(call, body, headers)
         call.request = door.parse(body, headers)
         call.feature = call.request.feature
         self._route(call, headers)
@@ -128,6 +133,14 @@ class Gateway:
         )
 
     # -- stages ------------------------------------------------------------------------------------
+    def _expand_template(self, call: Call, body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        """A body naming a template becomes the full request before parsing, so routing sees its defaults."""
+        assert call.tenant is not None
+        body, call.template = self._templates.expand(call.tenant.id, body, headers)
+        if call.template is not None:
+            call.record.update(template_id=call.template.id, template_version=call.template.version)
+        return body
+
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None
         provider, model = route(
@@ -190,6 +203,7 @@ class Gateway:
             upstream_ms=upstream_ms,
             estimated_savings_usd=(call.optimization.savings_usd or ZERO) if call.optimization else ZERO,
             optimization=call.optimization.to_json() if call.optimization else None,
+            template=call.template.to_json() if call.template else None,
         ).to_json()
 
     def _fail(self, call: Call, error: KillTokenError) -> None:
