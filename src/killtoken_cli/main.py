@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from killtoken_cli.commands import credentials, daemon, requests
+from killtoken_cli.commands import credentials, daemon, optimize, requests, templates
 
 app = typer.Typer(
     name="kt",
@@ -16,6 +16,8 @@ app.command("serve")(daemon.serve)
 app.command("init")(daemon.init)
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(requests.app, name="requests")
+app.add_typer(templates.app, name="templates")
+app.add_typer(optimize.app, name="optimize")
 
 if __name__ == "__main__":
     app()
