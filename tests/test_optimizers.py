@@ -203,3 +203,32 @@ def test_modes_are_cumulative_and_deterministic():
     ]
     assert removed[0] == 0 < removed[1] < removed[2] < removed[3]
     assert run(messages, "aggressive") == run(json.loads(json.dumps(messages)), "aggressive")
+
+
+def test_big_prompts_are_optimized_off_the_event_loop_with_the_same_result(monkeypatch: Any):
+    import asyncio
+    import threading
+
+    from killtoken_proxy.gateway.chat_request import ChatRequest
+    from killtoken_proxy.gateway.optimize import stage
+
+    optimizer = stage.PromptOptimizer(load_tokenizers(None), price=lambda provider, model, tokens: None)
+    big = ChatRequest(
+        provider="openai",
+        model="gpt-4",
+        messages=[{"role": "user", "content": sentences(stage.OFFLOAD_CHARS // 40, "load")}, QUESTION],
+        optimization_mode="balanced",
+    )
+    threads: list[str] = []
+    real_report = optimizer.report
+
+    def spy(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real_report(*args)
+
+    monkeypatch.setattr(optimizer, "report", spy)
+    request, report = asyncio.run(optimizer.apply(big, "openai"))
+    small, _ = asyncio.run(optimizer.apply(ChatRequest("openai", "gpt-4", [QUESTION]), "openai"))
+    assert threads[0] != threading.main_thread().name and threads[1] == threading.main_thread().name
+    assert request.messages == real_report(big.messages, "balanced", "openai", "gpt-4").messages
+    assert report.savings_usd is None and small.messages == [QUESTION]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -243,3 +244,32 @@ def test_templates_survive_a_restart(settings: Settings):
         )  # type: ignore[union-attr]
     finally:
         reopened.close()
+
+
+def test_optimize_preview_expands_templates_and_sends_nothing(http: httpx.Client, fake_openai: FakeOpenAI):
+    create(
+        http,
+        messages=[
+            {"role": "system", "content": "Be   brief.\n\n\n\nAnswer for {{company}}."},
+            {"role": "user", "content": "{{question}}"},
+        ],
+    )
+    result = http.post(
+        "/v1/optimize/preview",
+        json={
+            "template": "support-reply",
+            "variables": {"company": "Acme", "question": "Hi?"},
+            "optimizationMode": "safe",
+        },
+    ).json()
+    assert result["template"]["name"] == "support-reply" and (result["provider"], result["model"]) == (
+        "openai",
+        "gpt-4.1-mini",
+    )
+    assert result["optimized"][0]["content"] == "Be brief.\n\nAnswer for Acme."
+    assert result["optimization"]["mode"] == "safe" and Decimal(result["optimization"]["estimatedSavingsUsd"]) > 0
+    unpriced = http.post(
+        "/v1/optimize/preview", json={"model": "mystery", "messages": [{"role": "user", "content": "x"}]}
+    )
+    assert unpriced.status_code == 200 and unpriced.json()["optimization"]["estimatedSavingsUsd"] is None  # unpriced
+    assert fake_openai.received == []

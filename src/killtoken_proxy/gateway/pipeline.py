@@ -1,8 +1,8 @@
 """One chat request through the gateway, stage by stage (architecture §3), and its ledger record.
 
-The stage order is the contract's: auth and tenant state, parse, routing, the stored-credential
-check (before any cache, idempotency or provider work), then idempotency, limits, templates,
-cache, optimization, the provider call, accounting, ledger and the response.
+The stage order is the contract's: auth and tenant state, template expansion and parse, routing,
+the stored-credential check (before any cache, idempotency or provider work), then idempotency,
+limits, cache, optimization, the provider call, accounting, ledger and the response.
 """
 
 from __future__ import annotations
