@@ -273,3 +273,13 @@ def test_optimize_preview_expands_templates_and_sends_nothing(http: httpx.Client
     )
     assert unpriced.status_code == 200 and unpriced.json()["optimization"]["estimatedSavingsUsd"] is None  # unpriced
     assert fake_openai.received == []
+
+
+def test_null_template_fields_are_not_forwarded(http: httpx.Client, fake_openai: FakeOpenAI):
+    response = http.post(
+        "/v1/chat",
+        json={"provider": "openai", "model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}],
+              "template": None, "variables": None},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert fake_openai.received[-1].body == {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}]}

@@ -113,7 +113,7 @@ class Gateway:
         call.feature = _feature_for_ledger(body, headers)
         call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         request_fields.reject_streaming(body)
-        body = self._expand_template(call, body, headers)
+        body = self._expand_template(call, body, headers, door)
         call.request = door.parse(body, headers)
         call.feature = call.request.feature
         self._route(call, headers)
@@ -133,9 +133,13 @@ class Gateway:
         )
 
     # -- stages ------------------------------------------------------------------------------------
-    def _expand_template(self, call: Call, body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+    def _expand_template(
+        self, call: Call, body: dict[str, Any], headers: Mapping[str, str], door: Door
+    ) -> dict[str, Any]:
         """A body naming a template becomes the full request before parsing, so routing sees its defaults."""
         assert call.tenant is not None
+        if not door.templates:
+            return body
         body, call.template = self._templates.expand(call.tenant.id, body, headers)
         if call.template is not None:
             call.record.update(template_id=call.template.id, template_version=call.template.version)

@@ -121,7 +121,8 @@ class TemplateService:
         if ref is None:
             if body.get("variables") is not None:
                 raise _invalid("`variables` needs `template` (a template id or name).", "variables")
-            return body, None
+            # Explicit nulls are ours too: they must not reach the provider as unknown parameters.
+            return {k: v for k, v in body.items() if k not in ("template", "variables")}, None
         if isinstance(ref, dict):
             unknown = sorted(set(ref) - {"id", "name", "version"})
             if unknown or ("id" in ref) == ("name" in ref):
