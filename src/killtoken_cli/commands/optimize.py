@@ -41,9 +41,10 @@ def _summary(result: dict[str, Any]) -> list[str]:
         f"estimated savings {money} per request at {result['provider'] or '?'} {result['model']} input price "
         f"(counted with {report['tokenizer']}{exact})"
     ]
+    summaries = {o["name"]: o["summary"] for o in result.get("optimizers", [])}
     for step in report["optimizers"]:
-        state = "applied" if step["applied"] else "not in this mode"
-        lines.append(f"  {step['name']:<22} {step['mode']:<10} -{step['tokensRemoved']:<7} {state}")
+        what = summaries.get(step["name"], "") + ("" if step["applied"] else " (not in this mode)")
+        lines.append(f"  {step['name']:<22} {step['mode']:<10} -{step['tokensRemoved']:<7} {what}")
     lines.append("  all modes: " + ", ".join(f"{m} -{s['tokensRemoved']}" for m, s in report["shadow"].items()))
     return lines
 

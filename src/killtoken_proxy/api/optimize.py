@@ -11,6 +11,7 @@ from killtoken_proxy.api.templates import json_body
 from killtoken_proxy.errors import InvalidRequest
 from killtoken_proxy.gateway import request_fields
 from killtoken_proxy.gateway.doors import parse_openai
+from killtoken_proxy.gateway.optimize.engine import OPTIMIZERS
 from killtoken_proxy.gateway.routing import route
 from killtoken_proxy.store.tenants import Tenant
 
@@ -42,4 +43,5 @@ async def preview(request: Request, tenant: Annotated[Tenant, Depends(calling_te
         "original": chat.messages,
         "optimized": report.messages,
         "optimization": report.to_json(),
+        "optimizers": [{"name": o.name, "mode": o.mode, "summary": o.summary} for o in OPTIMIZERS],
     }

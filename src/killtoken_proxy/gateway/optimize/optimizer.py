@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from killtoken_proxy.gateway.chat_request import OptimizationMode
@@ -37,15 +37,13 @@ class Optimizer:
     summary: str
 
 
-def rewrite_texts(
-    messages: list[Message], change: Callable[[str], str], *, roles: Collection[str] | None = None
-) -> Edit:
-    """Rewrite every text of every message except the last user turn (and, if given, outside `roles`)."""
+def rewrite_texts(messages: list[Message], change: Callable[[str], str]) -> Edit:
+    """Rewrite every text of every message except the last user turn."""
     protected = last_user_index(messages)
     out: list[Message] = []
     edits = 0
     for index, message in enumerate(messages):
-        if index == protected or (roles is not None and message.get("role") not in roles):
+        if index == protected:
             out.append(message)
             continue
         new = map_text(message, change)
