@@ -88,6 +88,13 @@ class KillTokenClient:
     cache_stats = _sync(endpoints.cache_stats)
     clear_cache = _sync(endpoints.clear_cache)
     providers = _sync(endpoints.providers)
+    preview_optimization = _sync(endpoints.preview_optimization)
+    add_template = _sync(endpoints.add_template)
+    list_templates = _sync(endpoints.list_templates)
+    get_template = _sync(endpoints.get_template)
+    update_template = _sync(endpoints.update_template)
+    render_template = _sync(endpoints.render_template)
+    remove_template = _sync(endpoints.remove_template)
     ready = _sync(endpoints.ready)
 
     def close(self) -> None:
@@ -127,6 +134,13 @@ class AsyncKillTokenClient:
     cache_stats = _async(endpoints.cache_stats)
     clear_cache = _async(endpoints.clear_cache)
     providers = _async(endpoints.providers)
+    preview_optimization = _async(endpoints.preview_optimization)
+    add_template = _async(endpoints.add_template)
+    list_templates = _async(endpoints.list_templates)
+    get_template = _async(endpoints.get_template)
+    update_template = _async(endpoints.update_template)
+    render_template = _async(endpoints.render_template)
+    remove_template = _async(endpoints.remove_template)
     ready = _async(endpoints.ready)
 
     async def aclose(self) -> None:

@@ -58,9 +58,11 @@ def _chat_result(reply: Reply) -> ChatResult:
 
 def chat(
     *,
-    provider: str,
-    model: str,
-    messages: list[dict[str, Any]],
+    provider: str | None = None,
+    model: str | None = None,
+    messages: list[dict[str, Any]] | None = None,
+    template: str | dict[str, Any] | None = None,
+    variables: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     feature: str | None = None,
     cache_policy: dict[str, Any] | str | None = None,
@@ -70,8 +72,11 @@ def chat(
 ) -> Endpoint[ChatResult]:
     """One chat call on the native door (contract Path 2/4). `params` are generation parameters
     (`temperature`, `max_tokens`, ...); `feature` is shorthand for `metadata={"feature": ...}`;
-    `cache_policy` may be the mode alone (`"read_write"`)."""
-    body: dict[str, Any] = {"provider": provider, "model": model, "messages": messages, **params}
+    `cache_policy` may be the mode alone (`"read_write"`). With `template` (an id, a name, or
+    {"name"|"id": ..., "version": N}) and its `variables`, the template supplies the messages (yours are
+    appended) and its default provider, model and options."""
+    given = {"provider": provider, "model": model, "messages": messages, "template": template, "variables": variables}
+    body: dict[str, Any] = {**{k: v for k, v in given.items() if v is not None}, **params}
     if metadata is not None or feature is not None:
         body["metadata"] = {**(metadata or {}), **({"feature": feature} if feature is not None else {})}
     if cache_policy is not None:
@@ -162,6 +167,53 @@ def cache_stats() -> Endpoint[dict[str, Any]]:
 def clear_cache(*, older_than_seconds: float | None = None) -> Endpoint[dict[str, Any]]:
     params = {} if older_than_seconds is None else {"olderThanSeconds": older_than_seconds}
     return Endpoint("DELETE", "/v1/cache/entries", checked, params=params)
+
+
+_TEMPLATE_FIELDS = {"optimization_mode": "optimizationMode", "cache_policy": "cachePolicy"}
+
+
+def _template_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {_TEMPLATE_FIELDS.get(k, k): v for k, v in fields.items()}
+
+
+def preview_optimization(request: dict[str, Any], *, mode: str | None = None) -> Endpoint[dict[str, Any]]:
+    """What `mode` (default: the request's own, else balanced) would do to a chat request; nothing is sent."""
+    return Endpoint(
+        "POST", "/v1/optimize/preview", checked, json={**request, "optimizationMode": mode} if mode else request
+    )
+
+
+def add_template(name: str, messages: list[dict[str, Any]], **defaults: Any) -> Endpoint[dict[str, Any]]:
+    """defaults: description, provider, model, optimization_mode, cache_policy."""
+    return Endpoint(
+        "POST", "/v1/templates", checked, json={"name": name, "messages": messages, **_template_body(defaults)}
+    )
+
+
+def list_templates() -> Endpoint[list[dict[str, Any]]]:
+    return Endpoint("GET", "/v1/templates", lambda reply: list(checked(reply)["data"]))
+
+
+def get_template(ref: str, *, version: int | None = None) -> Endpoint[dict[str, Any]]:
+    return Endpoint("GET", f"/v1/templates/{ref}", checked, params={"version": version} if version is not None else {})
+
+
+def update_template(ref: str, **changes: Any) -> Endpoint[dict[str, Any]]:
+    """Makes a new version; changes: messages, name, description, provider, model, optimization_mode, ..."""
+    return Endpoint("PATCH", f"/v1/templates/{ref}", checked, json=_template_body(changes))
+
+
+def render_template(
+    ref: str, variables: dict[str, Any] | None = None, *, version: int | None = None
+) -> Endpoint[dict[str, Any]]:
+    body: dict[str, Any] = {"variables": variables or {}}
+    if version is not None:
+        body["version"] = version
+    return Endpoint("POST", f"/v1/templates/{ref}/render", checked, json=body)
+
+
+def remove_template(ref: str) -> Endpoint[None]:
+    return Endpoint("DELETE", f"/v1/templates/{ref}", lambda reply: checked(reply) and None)
 
 
 def ready() -> Endpoint[tuple[bool, dict[str, Any]]]:

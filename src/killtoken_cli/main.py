@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from killtoken_cli.commands import cache, chat, credentials, daemon, keys, requests, tenants
+from killtoken_cli.commands import cache, chat, credentials, daemon, keys, optimize, requests, templates, tenants
 
 app = typer.Typer(
     name="kt",
@@ -20,6 +20,8 @@ app.add_typer(requests.app, name="requests")
 app.add_typer(cache.app, name="cache")
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(keys.app, name="keys")
+app.add_typer(templates.app, name="templates")
+app.add_typer(optimize.app, name="optimize")
 
 if __name__ == "__main__":
     app()

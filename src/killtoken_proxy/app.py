@@ -15,9 +15,11 @@ from killtoken_proxy.api import (
     error_rendering,
     health,
     openai_door,
+    optimize,
     provider_credentials,
     providers,
     requests_history,
+    templates,
 )
 from killtoken_proxy.clock import Clock
 from killtoken_proxy.providers.base import ProviderAdapter
@@ -50,6 +52,17 @@ def create_app(
     )
     error_rendering.install(app)
     # The OpenAI door goes last: its 501 catch-alls must not shadow any other route.
-    for module in (health, chat, admin, requests_history, provider_credentials, providers, cache, openai_door):
+    for module in (
+        health,
+        chat,
+        admin,
+        requests_history,
+        provider_credentials,
+        providers,
+        cache,
+        templates,
+        optimize,
+        openai_door,
+    ):
         app.include_router(module.router)
     return app

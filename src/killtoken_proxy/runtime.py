@@ -14,7 +14,10 @@ from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.gateway.exact_cache import ExactCache
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
+from killtoken_proxy.gateway.optimize.stage import PromptOptimizer
+from killtoken_proxy.gateway.optimize.tokens import load_tokenizers
 from killtoken_proxy.gateway.pipeline import Gateway
+from killtoken_proxy.gateway.templates import TemplateService
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
 from killtoken_proxy.secrets.backend import choose_backend
@@ -28,6 +31,7 @@ from killtoken_proxy.store.idempotency_store import IdempotencyStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
 from killtoken_proxy.store.plan_usage import PlanUsage
+from killtoken_proxy.store.templates import TemplateStore
 from killtoken_proxy.store.tenants import TenantStore
 from killtoken_proxy.tenant_admin import TenantAdmin
 
@@ -59,6 +63,7 @@ class Runtime:
             self.tenants = TenantStore(self._db)
             self.secrets = SecretStore(choose_backend(self.settings))
             self.credentials = CredentialService(CredentialStore(self._db), self.secrets, self.adapters)
+            self.templates = TemplateService(TemplateStore(self._db), self.adapters)
             self.ledger = Ledger(
                 self.settings.paths.ledger_dir,
                 batch_max=self.settings.ledger_batch_max,
@@ -92,6 +97,7 @@ class Runtime:
         self.cache.start()  # the stores load their files in the background; only their first users wait
         self.idempotency.start()
         self.plan_usage.start()
+        self.optimizer = PromptOptimizer(load_tokenizers(s.tiktoken_cache_dir))
         self._gateway = Gateway(
             tenants=self.tenants,
             credentials=self.credentials,
@@ -101,6 +107,8 @@ class Runtime:
             cache=ExactCache(self.cache, default_ttl=s.cache_default_ttl_seconds),
             idempotency=Idempotency(self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait_seconds),
             limits=self.limits,
+            optimizer=self.optimizer,
+            templates=self.templates,
         )
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from killtoken_proxy.paths import Paths
 
@@ -34,12 +35,18 @@ class Settings:
     cache_default_ttl_seconds: float = 86400.0  # for entries written without `cachePolicy.ttlSeconds`
     idempotency_ttl_seconds: float = 86400.0  # how long a completed idempotency key replays
     idempotency_wait_seconds: float = 330.0  # a coalesced request waits this long (> connect + read timeouts)
+    tiktoken_cache_dir: Path | None = None  # where tiktoken caches downloaded encodings (TIKTOKEN_CACHE_DIR)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
         master_key = env.get("KILLTOKEN_MASTER_KEY") or None
-        settings = cls(paths=Paths.from_env(env), master_key=master_key).replace(**_tuning(env))
+        cache_dir = env.get("TIKTOKEN_CACHE_DIR", "").strip()
+        settings = cls(
+            paths=Paths.from_env(env),
+            master_key=master_key,
+            tiktoken_cache_dir=Path(cache_dir).expanduser() if cache_dir else None,
+        ).replace(**_tuning(env))
         return settings.replace(**overrides) if overrides else settings
 
     def replace(self, **changes: object) -> Settings:

@@ -22,6 +22,7 @@ class Door:
     parse: Callable[[dict[str, Any], Mapping[str, str]], ChatRequest]
     render: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
     accepts_x_api_key: bool = False
+    templates: bool = False  # may a body name a template (whose messages are OpenAI-shaped)?
 
 
 def _common(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
@@ -70,5 +71,5 @@ def render_openai(body: dict[str, Any], metrics: dict[str, Any]) -> dict[str, An
     return {**body, "killtoken": {"metrics": metrics}}
 
 
-NATIVE = Door("native", parse_native, render_openai)
-OPENAI = Door("openai", parse_openai, render_openai)
+NATIVE = Door("native", parse_native, render_openai, templates=True)
+OPENAI = Door("openai", parse_openai, render_openai, templates=True)

@@ -1,8 +1,8 @@
 """One chat request through the gateway, stage by stage (architecture §3), and its ledger record.
 
-The stage order is the contract's: auth and tenant state, parse, routing, the stored-credential
-check (before any cache, idempotency or provider work), then idempotency, limits, templates,
-cache, optimization, the provider call, accounting, ledger and the response.
+The stage order is the contract's: auth and tenant state, template expansion and parse, routing,
+the stored-credential check (before any cache, idempotency or provider work), then idempotency,
+limits, cache, optimization, the provider call, accounting, ledger and the response.
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ from killtoken_proxy.gateway.exact_cache import ExactCache, status_after_provide
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
+from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer
 from killtoken_proxy.gateway.pricing import cost_usd
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import Route, credential_hint, route
 from killtoken_proxy.gateway.stored_answer import StoredAnswer
+from killtoken_proxy.gateway.templates import TemplateService, TemplateUse
 from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult, Usage
@@ -59,6 +61,8 @@ class Call:
     provider: str | None = None
     adapter: ProviderAdapter | None = None
     credential: Credential | None = None
+    optimization: OptimizationReport | None = None
+    template: TemplateUse | None = None
     record: dict[str, Any] = field(default_factory=dict)  # extra ledger fields gathered by the stages
     response_headers: dict[str, str] = field(default_factory=dict)  # extra headers for any answer
 
@@ -93,6 +97,8 @@ class Gateway:
         cache: ExactCache,
         idempotency: Idempotency,
         limits: Limits,
+        optimizer: PromptOptimizer,
+        templates: TemplateService,
     ) -> None:
         self._tenants = tenants
         self._limits = limits
@@ -102,6 +108,8 @@ class Gateway:
         self._http = http
         self._cache = cache
         self._idempotency = idempotency
+        self._optimizer = optimizer
+        self._templates = templates
 
     async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         call = Call(door=door.name)
@@ -119,6 +127,7 @@ class Gateway:
         call.feature = _feature_for_ledger(body, headers)
         call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         request_fields.reject_streaming(body)
+        body = self._expand_template(call, body, headers, door)
         call.request = door.parse(body, headers)
         call.feature = call.request.feature
         self._route(call, headers)
@@ -130,22 +139,39 @@ class Gateway:
         self._limits.admit(call)
         if (hit := await self._cache.read(call)) is not None:
             return self._answer_stored(call, door, hit)
+        await self._optimize(call)
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
         await self._cache.write(call, result, metrics)
         return self._answer(call, door, result.body, metrics, result.usage.raw)
 
     # -- stages ------------------------------------------------------------------------------------
-    def _route(self, call: Call, headers: Mapping[str, str]) -> None:
-        assert call.request is not None and call.tenant is not None
-        reachable = self._credentials.reachable(call.tenant.id)
-        chosen = route(
-            call.request.model,
-            call.request.provider,
+    def _expand_template(
+        self, call: Call, body: dict[str, Any], headers: Mapping[str, str], door: Door
+    ) -> dict[str, Any]:
+        """A body naming a template becomes the full request before parsing, so routing sees its defaults."""
+        assert call.tenant is not None
+        if not door.templates:
+            return body
+        body, call.template = self._templates.expand(call.tenant.id, body, headers)
+        if call.template is not None:
+            call.record.update(template_id=call.template.id, template_version=call.template.version)
+        return body
+
+    def route_for(self, tenant_id: str, model: str, provider: str | None, headers: Mapping[str, str]) -> Route:
+        """Which provider serves `model` for this tenant, and the model name it receives (README: routing)."""
+        reachable = self._credentials.reachable(tenant_id)
+        return route(
+            model,
+            provider,
             headers,
             {*CONTRACT_PROVIDERS, *self._adapters},
-            {provider: meta.config.get("defaultModel") for provider, meta in reachable.items()},
+            {name: meta.config.get("defaultModel") for name, meta in reachable.items()},
         )
+
+    def _route(self, call: Call, headers: Mapping[str, str]) -> None:
+        assert call.request is not None and call.tenant is not None
+        chosen = self.route_for(call.tenant.id, call.request.model, call.request.provider, headers)
         call.provider = chosen.provider
         call.record["routed_by"] = chosen.rule
         call.adapter = self._adapter(chosen.provider)
@@ -169,6 +195,12 @@ class Gateway:
         assert call.tenant is not None and call.provider is not None and call.request is not None
         endpoint = call.credential.config if call.credential else None
         call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request, endpoint)
+
+    async def _optimize(self, call: Call) -> None:
+        """Rewrite the prompt for its optimization mode; measure_only sends it unchanged and only measures."""
+        assert call.request is not None and call.provider is not None
+        call.request, call.optimization = await self._optimizer.apply(call.request, call.provider)
+        call.record["optimization"] = call.optimization.to_json()
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
@@ -198,6 +230,9 @@ class Gateway:
             cache_status=status_after_provider(call.request, result.body),
             total_ms=call.elapsed_ms(),
             upstream_ms=upstream_ms,
+            estimated_savings_usd=(call.optimization.savings_usd or ZERO) if call.optimization else ZERO,
+            optimization=call.optimization.to_json() if call.optimization else None,
+            template=call.template.to_json() if call.template else None,
         ).to_json()
 
     def _answer_stored(self, call: Call, door: Door, stored: StoredAnswer) -> ChatOutcome:
@@ -217,6 +252,7 @@ class Gateway:
             verified_savings_usd=stored.value_usd,
             replay=stored.replay,
             original_request_id=stored.source_request_id if stored.replay else None,
+            template=call.template.to_json() if call.template else None,
         ).to_json()
         return self._answer(call, door, stored.body, metrics, None)
 

@@ -1,0 +1,100 @@
+"""The pipeline's optimize stage: rewrite a request's messages for its mode and report tokens and money saved.
+
+Savings are an estimate: tokens removed (by our counter) times the model's input price. What the provider
+bills is always its own reported usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from killtoken_proxy.gateway.chat_request import ChatRequest, OptimizationMode
+from killtoken_proxy.gateway.metrics import money
+from killtoken_proxy.gateway.optimize.engine import Result, optimize
+from killtoken_proxy.gateway.optimize.messages import Message, texts
+from killtoken_proxy.gateway.optimize.optimizer import MODES
+from killtoken_proxy.gateway.optimize.tokens import Tokenizers
+from killtoken_proxy.gateway.pricing import cost_usd
+from killtoken_proxy.providers.base import Usage
+
+OFFLOAD_CHARS = 40_000
+PriceLookup = Callable[[str | None, str, int], Decimal | None]
+
+
+def input_cost_usd(provider: str | None, model: str, tokens: int) -> Decimal | None:
+    """What `tokens` prompt tokens cost on this model; None when it is not priced. Savings read prices only here."""
+    return cost_usd(provider, model, Usage(input_tokens=tokens)) if provider else None
+
+
+@dataclass(frozen=True)
+class OptimizationReport:
+    result: Result
+    savings_by_mode: dict[OptimizationMode, Decimal | None]
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.result.messages
+
+    @property
+    def savings_usd(self) -> Decimal | None:
+        return self.savings_by_mode[self.result.mode]
+
+    def to_json(self) -> dict[str, Any]:
+        """`killtoken.metrics.optimization` and the ledger's `optimization` field (documented in the README)."""
+        result = self.result
+        return {
+            "mode": result.mode,
+            "tokenizer": result.counter.name,
+            "tokenizerExact": result.counter.exact,
+            "tokensBefore": result.tokens_before,
+            "tokensAfter": result.tokens_after,
+            "tokensRemoved": result.tokens_removed,
+            "estimatedSavingsUsd": money(self.savings_usd),
+            "optimizers": [
+                {
+                    "name": step.name,
+                    "mode": step.mode,
+                    "applied": step.applied,
+                    "tokensBefore": step.tokens_before,
+                    "tokensAfter": step.tokens_after,
+                    "tokensRemoved": step.tokens_removed,
+                    "edits": step.edits,
+                }
+                for step in result.steps
+                if step.edits
+            ],
+            "shadow": {
+                mode: {
+                    "tokensRemoved": result.removed_by(mode),
+                    "estimatedSavingsUsd": money(self.savings_by_mode[mode]),
+                }
+                for mode in MODES[1:]
+            },
+        }
+
+
+class PromptOptimizer:
+    def __init__(self, tokenizers: Tokenizers, price: PriceLookup = input_cost_usd) -> None:
+        self._tokenizers = tokenizers
+        self._price = price
+
+    def report(
+        self, messages: list[Message], mode: OptimizationMode, provider: str | None, model: str
+    ) -> OptimizationReport:
+        result = optimize(messages, mode, self._tokenizers.for_model(model))
+        savings = {m: self._price(provider, model, result.removed_by(m)) for m in MODES}
+        return OptimizationReport(result, savings)
+
+    async def apply(self, request: ChatRequest, provider: str) -> tuple[ChatRequest, OptimizationReport]:
+        """The request as it goes upstream (unchanged in measure_only) and what was done to it."""
+        args = (request.messages, request.optimization_mode, provider, request.model)
+        size = sum(len(text) for message in request.messages for text in texts(message))
+        # A big prompt takes tens of milliseconds of CPU: off the event loop, other requests keep flowing.
+        report = await asyncio.to_thread(self.report, *args) if size > OFFLOAD_CHARS else self.report(*args)
+        if report.messages is request.messages:
+            return request, report
+        return replace(request, messages=report.messages), report
