@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from killtoken_proxy import __version__
 from killtoken_proxy.api import (
+    anthropic_door,
     cache,
     chat,
     error_rendering,
@@ -45,7 +46,7 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
-    # The OpenAI door goes last: its 501 catch-alls must not shadow any other route.
-    for module in (health, chat, requests_history, provider_credentials, providers, cache, openai_door):
+    # The SDK doors go last: their 501 catch-alls must not shadow any other route.
+    for module in (health, chat, requests_history, provider_credentials, providers, cache, anthropic_door, openai_door):
         app.include_router(module.router)
     return app
