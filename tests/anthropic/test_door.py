@@ -131,7 +131,13 @@ def test_the_body_reaches_anthropic_as_sent_minus_killtoken_fields(
     claude_gateway: LiveGateway, fake_anthropic: FakeAnthropic
 ):
     body = {**FULL_BODY, "metadata": {"user_id": "user-42", "feature": "vision-bot"}}
-    ours = {"optimizationMode": "safe", "cachePolicy": {"exactCache": "write_only"}, "idempotencyKey": "k-1"}
+    ours = {
+        "optimizationMode": "safe",
+        "cachePolicy": {"exactCache": "write_only"},
+        "idempotencyKey": "k-1",
+        "provider": "anthropic",
+        "stream": False,
+    }
     kwargs = create_kwargs(body)
     kwargs["extra_body"] = {**kwargs.get("extra_body", {}), **ours}
     reply = sdk(claude_gateway).messages.create(**kwargs)
