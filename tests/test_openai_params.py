@@ -1,6 +1,6 @@
 """Table-driven: every optional field the official OpenAI SDK sends (reference sheet §4.2) reaches an
-OpenAI-family upstream unchanged, through the real SDK. The Anthropic half (dropped, not rejected)
-reuses `OPENAI_OPTIONAL_FIELDS` once the Anthropic adapter lands."""
+OpenAI-family upstream unchanged, through the real SDK. The Anthropic half (each field translated,
+dropped or refused) is `tests/anthropic/test_openai_fields.py`."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ OPENAI_OPTIONAL_FIELDS: dict[str, Any] = {
 }
 
 
-def _create_kwargs(fields: dict[str, Any]) -> dict[str, Any]:
+def create_kwargs(fields: dict[str, Any]) -> dict[str, Any]:
     """Named SDK arguments where the installed SDK has them (so its own serialisation is exercised)."""
     named = inspect.signature(openai.resources.chat.completions.Completions.create).parameters
     kwargs = {k: v for k, v in fields.items() if k in named}
@@ -82,7 +82,7 @@ def test_each_optional_field_reaches_the_upstream_unchanged(gateway: LiveGateway
     wrong: dict[str, Any] = {}
     for name, value in OPENAI_OPTIONAL_FIELDS.items():
         completion = client.chat.completions.create(
-            model="gpt-4.1-mini", messages=HELLO, **_create_kwargs({name: value})
+            model="gpt-4.1-mini", messages=HELLO, **create_kwargs({name: value})
         )
         assert completion.choices[0].message.content == "Paris"
         sent = fake_openai.received[-1].body
@@ -123,6 +123,6 @@ def test_all_fields_together_and_every_message_shape_pass_through(gateway: LiveG
         {"role": "user", "content": "Thanks"},
     ]
     client = openai.OpenAI(base_url=f"{gateway.url}/v1/openai", api_key=gateway.key, max_retries=0)
-    client.chat.completions.create(model="gpt-4.1-mini", messages=messages, **_create_kwargs(OPENAI_OPTIONAL_FIELDS))
+    client.chat.completions.create(model="gpt-4.1-mini", messages=messages, **create_kwargs(OPENAI_OPTIONAL_FIELDS))
     sent = fake_openai.received[-1].body
     assert sent == {"model": "gpt-4.1-mini", "messages": messages, **OPENAI_OPTIONAL_FIELDS}

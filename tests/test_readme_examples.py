@@ -1,5 +1,6 @@
 """The README's `curl` and Python SDK examples, run as written (real curl, a fresh interpreter) against a
-live gateway and a fake OpenAI; only KILLTOKEN_BASE_URL / KILLTOKEN_API_KEY, which the README uses, are set."""
+live gateway and fake OpenAI and Anthropic upstreams; only KILLTOKEN_BASE_URL / KILLTOKEN_API_KEY, which the
+README uses, are set (the Anthropic SDK example has only its placeholder address and key filled in)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import LiveGateway
+from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -38,22 +41,31 @@ def json_documents(text: str) -> list[Any]:
 
 
 @pytest.fixture
-def readme_env(gateway: LiveGateway, fake_openai: FakeOpenAI) -> dict[str, str]:
+def fake_anthropic() -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic(PROVIDER_SECRET).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def readme_env(gateway: LiveGateway, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic) -> dict[str, str]:
     gateway.add_credential("openai", baseUrl=fake_openai.base_url)
+    gateway.add_credential("anthropic", baseUrl=fake_anthropic.base_url)
     return {**os.environ, "KILLTOKEN_BASE_URL": gateway.url, "KILLTOKEN_API_KEY": gateway.key}
 
 
-def assert_recorded_chat(gateway: LiveGateway, doc: dict[str, Any]) -> None:
-    assert doc["choices"][0]["message"]["content"] == "Paris"
+def assert_recorded_chat(gateway: LiveGateway, doc: dict[str, Any], provider: str = "openai") -> None:
+    answer = doc["content"][0]["text"] if provider == "anthropic" else doc["choices"][0]["message"]["content"]
+    assert answer == {"openai": "Paris", "anthropic": "Paris."}[provider]
     metrics = doc["killtoken"]["metrics"]
-    assert metrics["provider"] == "openai" and metrics["feature"] == "my-feature-name" and metrics["costUsd"]
+    assert metrics["provider"] == provider and metrics["feature"] == "my-feature-name" and metrics["costUsd"]
     with gateway.client() as http:
         record = http.get(f"/v1/requests/{metrics['requestId']}").json()
     assert record["status"] == 200
 
 
 def test_readme_curl_examples_work_as_written(
-    readme_env: dict[str, str], gateway: LiveGateway, fake_openai: FakeOpenAI
+    readme_env: dict[str, str], gateway: LiveGateway, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
 ):
     curl = shutil.which("curl")
     assert curl is not None, "the README examples need curl"
@@ -66,11 +78,14 @@ def test_readme_curl_examples_work_as_written(
         docs.extend(produced)
     chats = [d for d in docs if "choices" in d]
     lists = [d for d in docs if d.get("object") == "list"]
-    assert len(chats) == 2 and len(lists) == 1 and len(docs) == 3
+    messages = [d for d in docs if d.get("type") == "message"]
+    assert len(chats) == 2 and len(lists) == 1 and len(messages) == 1 and len(docs) == 4
     for doc in chats:
         assert_recorded_chat(gateway, doc)
+    assert_recorded_chat(gateway, messages[0], "anthropic")
     assert "gpt-4.1-mini" in [m["id"] for m in lists[0]["data"]]
     assert len(fake_openai.received) == 2
+    assert fake_anthropic.received[-1].body["system"] == "Answer in one word."
 
 
 def test_readme_python_sdk_example_works_as_written(readme_env: dict[str, str], fake_openai: FakeOpenAI):
@@ -80,3 +95,16 @@ def test_readme_python_sdk_example_works_as_written(readme_env: dict[str, str], 
     answer, cost = run.stdout.split()
     assert answer == "Paris" and float(cost) > 0
     assert fake_openai.received[-1].body["model"] == "gpt-4.1-mini"
+
+
+def test_readme_anthropic_sdk_example_works_with_its_placeholders_filled_in(
+    gateway: LiveGateway, readme_env: dict[str, str], fake_anthropic: FakeAnthropic
+):
+    (block,) = examples("python", "anthropic.Anthropic(")
+    assert 'base_url="http://127.0.0.1:8787/v1/anthropic"' in block and 'api_key="kt_...",' in block
+    code = block.replace("http://127.0.0.1:8787", gateway.url).replace('"kt_..."', repr(gateway.key))
+    run = subprocess.run([sys.executable, "-c", code], env=readme_env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    answer, metrics = run.stdout.splitlines()
+    assert answer == "Paris." and "'provider': 'anthropic'" in metrics and "'feature': 'support-bot'" in metrics
+    assert fake_anthropic.received[-1].body["system"] == "Answer in one word."

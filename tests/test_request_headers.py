@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import LiveGateway
+from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 
 HELLO = [{"role": "user", "content": "Capital of France?"}]
 DOORS = {
     "native": ("/v1/chat", {"provider": "openai_compatible", "model": "m"}),
     "openai": ("/v1/openai/chat/completions", {"model": "openai_compatible/m"}),
+    "anthropic": ("/v1/anthropic/messages", {"model": "claude-haiku-4-5", "max_tokens": 16}),
 }
+
+
+@pytest.fixture
+def every_door(openai_gateway: LiveGateway) -> Iterator[LiveGateway]:
+    """The OpenAI-compatible gateway plus an `anthropic` credential, so the Anthropic door answers too."""
+    fake = FakeAnthropic(PROVIDER_SECRET).start()
+    openai_gateway.add_credential("anthropic", baseUrl=fake.base_url)
+    yield openai_gateway
+    fake.stop()
 
 
 def post(gw: LiveGateway, door: str, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None):
@@ -38,20 +50,20 @@ def recorded_feature(gw: LiveGateway, metrics: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("door", DOORS)
-def test_utf8_feature_header_is_read_as_utf8(openai_gateway: LiveGateway, door: str):
+def test_utf8_feature_header_is_read_as_utf8(every_door: LiveGateway, door: str):
     tag = "résumé-ünïcode-日本語"
-    metrics = metrics_of(post(openai_gateway, door, {}, [(b"x-killtoken-feature", tag.encode())]))
+    metrics = metrics_of(post(every_door, door, {}, [(b"x-killtoken-feature", tag.encode())]))
     assert metrics["feature"] == tag
-    assert recorded_feature(openai_gateway, metrics) == tag
+    assert recorded_feature(every_door, metrics) == tag
 
 
 @pytest.mark.parametrize("door", DOORS)
-def test_long_feature_is_capped_at_80_characters_not_bytes(openai_gateway: LiveGateway, door: str):
+def test_long_feature_is_capped_at_80_characters_not_bytes(every_door: LiveGateway, door: str):
     tag = "🚀" * 30 + "é" * 100  # 4-byte and 2-byte characters: a byte cap would cut one in half
-    metrics = metrics_of(post(openai_gateway, door, {"metadata": {"feature": tag}}))
+    metrics = metrics_of(post(every_door, door, {"metadata": {"feature": tag}}))
     assert metrics["feature"] == tag[:80] and len(metrics["feature"]) == 80
     header_tag = "x" * 79 + "ü" * 5
-    metrics = metrics_of(post(openai_gateway, door, {}, [(b"x-killtoken-feature", header_tag.encode())]))
+    metrics = metrics_of(post(every_door, door, {}, [(b"x-killtoken-feature", header_tag.encode())]))
     assert metrics["feature"] == header_tag[:80]
 
 
@@ -70,31 +82,32 @@ def test_latin1_header_bytes_are_kept_as_latin1(openai_gateway: LiveGateway):
 
 
 @pytest.mark.parametrize("door", DOORS)
-def test_body_values_win_over_headers(openai_gateway: LiveGateway, door: str):
+def test_body_values_win_over_headers(every_door: LiveGateway, door: str):
     headers = [
         (b"x-killtoken-feature", b"from-header"),
         (b"x-killtoken-optimization-mode", b"not-a-mode"),
         (b"x-killtoken-idempotency-key", b""),
     ]
     body = {"metadata": {"feature": "from-body"}, "optimizationMode": "safe", "idempotencyKey": "req-123"}
-    metrics = metrics_of(post(openai_gateway, door, body, headers))
+    metrics = metrics_of(post(every_door, door, body, headers))
     assert metrics["feature"] == "from-body" and metrics["optimizationMode"] == "safe"
 
 
 @pytest.mark.parametrize("door", DOORS)
-def test_header_only_options_apply_and_bad_ones_name_the_header(openai_gateway: LiveGateway, door: str):
-    metrics = metrics_of(post(openai_gateway, door, {}, [(b"x-killtoken-optimization-mode", b"balanced")]))
+def test_header_only_options_apply_and_bad_ones_name_the_header(every_door: LiveGateway, door: str):
+    metrics = metrics_of(post(every_door, door, {}, [(b"x-killtoken-optimization-mode", b"balanced")]))
     assert metrics["optimizationMode"] == "balanced"
-    bad_mode = post(openai_gateway, door, {}, [(b"x-killtoken-optimization-mode", b"turbo")])
-    bad_key = post(openai_gateway, door, {}, [(b"x-killtoken-idempotency-key", b"k" * 300)])
+    bad_mode = post(every_door, door, {}, [(b"x-killtoken-optimization-mode", b"turbo")])
+    bad_key = post(every_door, door, {}, [(b"x-killtoken-idempotency-key", b"k" * 300)])
     for response, code, header in (
         (bad_mode, "invalid_optimization_mode", "x-killtoken-optimization-mode"),
         (bad_key, "invalid_idempotency_key", "x-killtoken-idempotency-key"),
     ):
         assert response.status_code == 400
-        error = response.json()["error"]
-        error = error if isinstance(error, dict) else response.json() | {"code": error}
-        assert error["code"] == code and header in error["message"]
+        body = response.json()
+        # The native shape, OpenAI's ({"error": {"code", ...}}) or Anthropic's ({"error": {"details": ...}}).
+        error = body["error"] if isinstance(body["error"], dict) else body | {"code": body["error"]}
+        assert error.get("code", error.get("details", {}).get("error_code")) == code and header in error["message"]
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from killtoken_proxy import __version__
 from killtoken_proxy.api import (
     admin,
+    anthropic_door,
     cache,
     chat,
     error_rendering,
@@ -51,7 +52,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
-    # The OpenAI door goes last: its 501 catch-alls must not shadow any other route.
+    # The SDK doors go last: their 501 catch-alls must not shadow any other route.
     for module in (
         health,
         chat,
@@ -62,6 +63,7 @@ def create_app(
         cache,
         templates,
         optimize,
+        anthropic_door,
         openai_door,
     ):
         app.include_router(module.router)

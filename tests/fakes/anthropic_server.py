@@ -21,7 +21,14 @@ BODY_FIELDS = {
     "thinking",
     "output_config",
     "service_tier",
-}
+    "cache_control",
+    "container",
+    "inference_geo",
+}  # not `stream`: the gateway never streams, so a forwarded `stream` is a bug this fake should catch
+# The reference sheet's version, and the one the installed `anthropic` SDK sends (its default moved on).
+API_VERSIONS = frozenset({"2023-06-01", "2026-10-21"})
+# Beta-only body fields, accepted only when the `anthropic-beta` header names their beta (as the real API does).
+BETA_FIELDS = {"context_management": "context-management-2025-06-27", "mcp_servers": "mcp-client-2025-04-04"}
 
 
 def message(
@@ -100,9 +107,10 @@ class FakeAnthropic(FakeServer):
             return self.reject(error(404, "not_found_error", f"Unknown path {received.path}"), "path")
         if received.headers.get("x-api-key") != self.expected_key:
             return error(401, "authentication_error", "invalid x-api-key")
-        if received.headers.get("anthropic-version") != "2023-06-01":
+        if received.headers.get("anthropic-version") not in API_VERSIONS:
             return self.reject(error(400, "invalid_request_error", "anthropic-version header is required"), "version")
-        found = problems(received.body)
+        betas = {b.strip() for b in received.headers.get("anthropic-beta", "").split(",")}
+        found = problems(received.body, allowed=BODY_FIELDS | {k for k, beta in BETA_FIELDS.items() if beta in betas})
         if found:
             return self.reject(error(400, "invalid_request_error", "; ".join(found)), "; ".join(found))
         reply = self.next_reply(Reply(200, message()))

@@ -1,7 +1,8 @@
 """Which API dialect a path speaks, so that errors come back in the shape that path's clients parse.
 
 The OpenAI SDK is pointed at `.../v1/openai` (the contract), but users also try `.../v1/openai/v1`,
-`.../v1` or the bare host as `base_url`; every one of those reaches the OpenAI door.
+`.../v1` or the bare host as `base_url`; every one of those reaches the OpenAI door. The Anthropic SDK's
+paths reach the Anthropic door the same way.
 """
 
 from __future__ import annotations
@@ -38,10 +39,19 @@ OPENAI_UNSUPPORTED = (
 _OPENAI_FIRST_SEGMENTS = frozenset({*OPENAI_UNSUPPORTED, "models"})
 
 
+# Where the Anthropic SDK's `POST /v1/messages` lands: base_url `.../v1/anthropic` (the SDK adds `/v1`), the
+# contract's own `/v1/anthropic/messages`, and the bare host (`ANTHROPIC_BASE_URL=http://127.0.0.1:8787`).
+ANTHROPIC_MESSAGES_PATHS = ("/v1/anthropic/v1/messages", "/v1/anthropic/messages", "/v1/messages")
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(f"{root}/")
+
+
 def dialect_of(path: str) -> Dialect:
-    if path == "/v1/openai" or path.startswith("/v1/openai/"):
+    if _under(path, "/v1/openai"):
         return "openai"
-    if path == "/v1/anthropic" or path.startswith("/v1/anthropic/"):
+    if _under(path, "/v1/anthropic") or _under(path, "/v1/messages"):
         return "anthropic"
     rest = path.removeprefix("/v1").strip("/")
     # `/v1/chat` is the native door; `/v1/chat/completions` is the OpenAI SDK with base_url `.../v1`.

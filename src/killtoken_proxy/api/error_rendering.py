@@ -28,20 +28,53 @@ _OPENAI_TYPES = {
     429: "rate_limit_error",
     501: "not_implemented_error",
 }
+# Anthropic's error types by status (its SDK picks the exception class by status; the type is for people).
 _ANTHROPIC_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
     402: "billing_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
+    408: "timeout_error",
+    409: "conflict_error",
     413: "request_too_large",
+    422: "invalid_request_error",
     429: "rate_limit_error",
-    503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
 }
+# Anthropic's own "overloaded" status, which its SDK raises as `OverloadedError` (the OpenAI door says 503).
+ANTHROPIC_OVERLOADED = 529
+
+
+def status_of(path: str, error: KillTokenError) -> int:
+    if error.code == "upstream_overloaded" and dialect_of(path) == "anthropic":
+        return ANTHROPIC_OVERLOADED
+    return error.status
+
+
+def _anthropic_body(error: KillTokenError, status: int) -> dict[str, Any]:
+    """Anthropic's envelope; the spec's code is `error.details.error_code`, which the Anthropic SDK exposes
+    as `APIStatusError.error_code` (an unknown code reads as the bare `type`), and also top-level `code`."""
+    body: dict[str, Any] = {
+        "type": "error",
+        "error": {
+            "type": _ANTHROPIC_TYPES.get(status, "api_error"),
+            "message": error.message,
+            "details": {"error_code": error.code},
+        },
+        "code": error.code,
+    }
+    if "x-killtoken-request-id" in error.headers:
+        body["request_id"] = error.headers["x-killtoken-request-id"]
+    return body
 
 
 def error_body(path: str, error: KillTokenError) -> dict[str, Any]:
     dialect = dialect_of(path)
+    if dialect == "anthropic":
+        return _anthropic_body(error, status_of(path, error))
     if dialect == "openai":
         return {
             "error": {
@@ -51,21 +84,20 @@ def error_body(path: str, error: KillTokenError) -> dict[str, Any]:
                 "code": error.code,
             }
         }
-    if dialect == "anthropic":
-        return {
-            "type": "error",
-            "error": {"type": _ANTHROPIC_TYPES.get(error.status, "api_error"), "message": error.message},
-            "code": error.code,
-        }
     return {"error": error.code, "message": error.message}
 
 
+# The header each SDK surfaces as the request id (`error.request_id`, `completion._request_id`).
+_SDK_REQUEST_ID_HEADER = {"openai": "x-request-id", "anthropic": "request-id"}
+
+
 def render(request: Request, error: KillTokenError) -> JSONResponse:
+    path = request.url.path
     headers = dict(error.headers)
-    if "x-killtoken-request-id" in headers and dialect_of(request.url.path) == "openai":
-        # The OpenAI SDKs surface `x-request-id` as the error's request id.
-        headers.setdefault("x-request-id", headers["x-killtoken-request-id"])
-    return JSONResponse(error_body(request.url.path, error), status_code=error.status, headers=headers)
+    sdk_header = _SDK_REQUEST_ID_HEADER.get(dialect_of(path))
+    if "x-killtoken-request-id" in headers and sdk_header is not None:
+        headers.setdefault(sdk_header, headers["x-killtoken-request-id"])
+    return JSONResponse(error_body(path, error), status_code=status_of(path, error), headers=headers)
 
 
 def install(app: FastAPI) -> None:

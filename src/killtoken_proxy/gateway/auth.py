@@ -9,19 +9,24 @@ from killtoken_proxy.store.tenants import Tenant, TenantStore
 
 
 def bearer_key(headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> str | None:
-    auth = headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    candidates = [token.strip()] if scheme.lower() == "bearer" and token.strip() else []
     if allow_x_api_key and headers.get("x-api-key", "").strip():
-        return headers["x-api-key"].strip()
-    return None
+        candidates.append(headers["x-api-key"].strip())
+    # The Anthropic SDK sends both headers when both are configured (an ANTHROPIC_AUTH_TOKEN left in the
+    # environment, say): the `kt_` one is meant for us.
+    return next((key for key in candidates if key.startswith("kt_")), candidates[0] if candidates else None)
 
 
 def resolve_tenant(tenants: TenantStore, headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> Tenant:
     key = bearer_key(headers, allow_x_api_key=allow_x_api_key)
     if key is None:
-        raise TenantNotResolved("Missing `Authorization: Bearer kt_...` header with your KillToken tenant key.")
+        where = (
+            "`Authorization: Bearer kt_...` or `x-api-key: kt_...`"
+            if allow_x_api_key
+            else "`Authorization: Bearer kt_...`"
+        )
+        raise TenantNotResolved(f"Missing {where} header with your KillToken tenant key.")
     tenant = tenants.resolve(key) if key.startswith("kt_") else None
     if tenant is None:
         hint = "" if key.startswith("kt_") else " (a KillToken key starts with `kt_`; provider keys do not go here)"

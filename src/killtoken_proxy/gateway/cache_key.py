@@ -52,7 +52,7 @@ def _cache_document(
 ) -> dict[str, Any]:
     # An explicit `null` asks the provider for its default, exactly as leaving the field out does.
     params = {k: v for k, v in request.params.items() if k not in OUTPUT_NEUTRAL_PARAMS and v is not None}
-    return {
+    document = {
         "v": CANONICAL_VERSION,
         "tenant": tenant_id,
         "provider": provider,
@@ -62,6 +62,13 @@ def _cache_document(
         "messages": request.messages,
         "params": params,
     }
+    # Only when present, so the keys of OpenAI-style requests stay what they were. A native body and its
+    # answer shape are the door's own; an API version or beta header can change the answer.
+    if request.wire != "openai":
+        document["wire"] = request.wire
+    if request.provider_headers:
+        document["provider_headers"] = {k.lower(): v for k, v in request.provider_headers.items()}
+    return document
 
 
 def canonical_request(

@@ -1,4 +1,5 @@
-"""The internal, dialect-free chat request every front door parses into."""
+"""The internal chat request every front door parses into: OpenAI-style by default, or a provider's own
+wire format when a door passes a native body through to that provider (the Anthropic door)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Any, Literal
 
 CacheMode = Literal["bypass", "read_only", "write_only", "read_write"]
 OptimizationMode = Literal["measure_only", "safe", "balanced", "aggressive"]
+# How `messages` and `params` are written: "openai" (every adapter reads it), or "anthropic": an Anthropic
+# Messages body (top-level `system` as a leading system message) that only the `anthropic` adapter takes.
+WireFormat = Literal["openai", "anthropic"]
 
 
 @dataclass(frozen=True)
@@ -20,8 +24,11 @@ class ChatRequest:
     provider: str | None  # None on the OpenAI door until routing decides
     model: str
     messages: list[dict[str, Any]]
-    params: dict[str, Any] = field(default_factory=dict)  # OpenAI-named generation params to forward
+    params: dict[str, Any] = field(default_factory=dict)  # generation params to forward, named as `wire` names them
     feature: str | None = None
     optimization_mode: OptimizationMode = "measure_only"
     cache_policy: CachePolicy = CachePolicy()
     idempotency_key: str | None = None
+    wire: WireFormat = "openai"
+    # Headers the client addressed to the provider itself (the Anthropic door's `anthropic-version`/`-beta`).
+    provider_headers: dict[str, str] = field(default_factory=dict)

@@ -25,7 +25,7 @@ class Door:
     templates: bool = False  # may a body name a template (whose messages are OpenAI-shaped)?
 
 
-def _common(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+def common_fields(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
     return {
         "model": fields.parse_model(body.get("model")),
         "messages": fields.parse_messages(body.get("messages")),
@@ -46,23 +46,26 @@ def parse_native(body: dict[str, Any], headers: Mapping[str, str]) -> ChatReques
         raise InvalidRequest(
             '`provider` is required (for example "openai").', code="invalid_provider", param="provider"
         )
-    return ChatRequest(provider=provider.strip(), params=_generation_params(body), **_common(body, headers))
+    return ChatRequest(provider=provider.strip(), params=_generation_params(body), **common_fields(body, headers))
+
+
+def provider_metadata(body: dict[str, Any]) -> dict[str, Any] | None:
+    """`metadata` is also an OpenAI and an Anthropic field: what is left once our `feature` tag is taken out."""
+    metadata = body.get("metadata")
+    rest = {k: v for k, v in metadata.items() if k != "feature"} if isinstance(metadata, dict) else {}
+    return rest or None
 
 
 def parse_openai(body: dict[str, Any], headers: Mapping[str, str]) -> ChatRequest:
     """OpenAI SDK body; unknown keys are kept as params (OpenAI-family providers receive them)."""
     params = _generation_params(body)
-    # `metadata` is also an OpenAI field: forward what is left once our `feature` tag is taken out.
-    metadata = body.get("metadata")
-    if isinstance(metadata, dict):
-        rest = {k: v for k, v in metadata.items() if k != "feature"}
-        if rest:
-            params["metadata"] = rest
+    if (metadata := provider_metadata(body)) is not None:
+        params["metadata"] = metadata
     provider = body.get("provider")
     return ChatRequest(
         provider=provider.strip() if isinstance(provider, str) and provider.strip() else None,
         params=params,
-        **_common(body, headers),
+        **common_fields(body, headers),
     )
 
 

@@ -26,16 +26,22 @@ class AnthropicAdapter:
     credential_shape: CredentialShape = field(default_factory=CredentialShape)
 
     def to_request(self, request: ChatRequest, credential: Credential) -> UpstreamRequest:
-        body = {"model": request.model, **anthropic_format.messages_body(request, self.name)}
+        headers = {
+            "x-api-key": credential.secrets["apiKey"],
+            "anthropic-version": API_VERSION,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        if request.wire == "anthropic":
+            body = anthropic_format.native_body(request)
+            # The API version and betas the client's body was written for (the Anthropic door forwards only these).
+            headers.update(request.provider_headers)
+        else:
+            body = {"model": request.model, **anthropic_format.messages_body(request, self.name)}
         base = str(credential.config.get("baseUrl") or DEFAULT_BASE_URL).rstrip("/")
         return UpstreamRequest(
             url=f"{base}/v1/messages",
-            headers={
-                "x-api-key": credential.secrets["apiKey"],
-                "anthropic-version": API_VERSION,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
+            headers=headers,
             body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
         )
 

@@ -1,7 +1,9 @@
 """Translation between the internal (OpenAI-style) request and Anthropic's Messages API, both directions.
 
 Shared by `anthropic` and by Claude on `google_vertex` (rawPredict takes the same body). When the client
-sets no output cap, `max_tokens` defaults to DEFAULT_MAX_TOKENS (the API requires one).
+sets no output cap, `max_tokens` defaults to DEFAULT_MAX_TOKENS (the API requires one). A request already in
+Anthropic's format (wire "anthropic", from the Anthropic door) goes out as written, and its answer keeps
+Anthropic's own Message next to the OpenAI one, so that door can answer exactly what Anthropic answered.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from killtoken_proxy.providers.base import ProviderResult, Usage
 from killtoken_proxy.providers.completion import chat_completion, choice, count, tool_call
 
 DEFAULT_MAX_TOKENS = 4096  # every current Claude model can emit at least this many tokens
+# Where an answer to a wire-"anthropic" request keeps Anthropic's Message inside the OpenAI-shaped body
+# (so cache entries and idempotency records hold it too).
+NATIVE_MESSAGE = "_anthropic_message"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _TOOL_CHOICE = {"auto": "auto", "none": "none", "required": "any", "function": "tool"}
 STOP_REASONS = {
@@ -112,11 +117,25 @@ def messages_body(request: ChatRequest, provider: str) -> dict[str, Any]:
     if stop:
         body["stop_sequences"] = stop
     _tools(params, body)
-    if isinstance(params.get("user"), str):
-        body["metadata"] = {"user_id": params["user"]}
+    # `safety_identifier` is OpenAI's newer name for the end-user id that `metadata.user_id` carries.
+    user = next((params[k] for k in ("user", "safety_identifier") if isinstance(params.get(k), str)), None)
+    if user is not None:
+        body["metadata"] = {"user_id": user}
     response_format = m.json_schema_format(params)
     if response_format is not None and response_format[0] == "json_schema":
         body["output_config"] = {"format": {"type": "json_schema", "schema": response_format[1]}}
+    return body
+
+
+def native_body(request: ChatRequest) -> dict[str, Any]:
+    """A wire-"anthropic" request as the client wrote it: the leading system message back as top-level `system`."""
+    body: dict[str, Any] = {"model": request.model, **request.params}
+    body.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+    messages = request.messages
+    if messages and messages[0].get("role") == "system":
+        body["system"] = messages[0].get("content")
+        messages = messages[1:]
+    body["messages"] = messages
     return body
 
 
@@ -153,4 +172,6 @@ def completion_from(request: ChatRequest, body: Any, provider: str) -> ProviderR
         choices=[choice(0, "".join(texts) if texts else None, calls, finish)],
         usage=usage,
     )
+    if request.wire == "anthropic":
+        result[NATIVE_MESSAGE] = body
     return ProviderResult(body=result, usage=usage, model=model)
