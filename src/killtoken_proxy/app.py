@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from killtoken_proxy import __version__
-from killtoken_proxy.api import chat, error_rendering, health, provider_credentials, requests_history
+from killtoken_proxy.api import (
+    analytics,
+    chat,
+    error_rendering,
+    exports,
+    health,
+    ledger_settings,
+    prices,
+    provider_credentials,
+    reports,
+    requests_history,
+)
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
@@ -36,6 +47,16 @@ def create_app(settings: Settings, adapters: Mapping[str, ProviderAdapter] | Non
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
-    for module in (health, chat, requests_history, provider_credentials):
+    for module in (
+        health,
+        chat,
+        requests_history,
+        provider_credentials,
+        analytics,
+        exports,
+        reports,
+        prices,
+        ledger_settings,
+    ):
         app.include_router(module.router)
     return app

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Mapping
 
 import httpx
@@ -10,6 +12,7 @@ from tinydb import TinyDB
 
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.gateway.pipeline import Gateway
+from killtoken_proxy.gateway.pricing import PriceBook
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
 from killtoken_proxy.secrets.backend import choose_backend
@@ -19,6 +22,8 @@ from killtoken_proxy.store.atomic_storage import AtomicJSONStorage
 from killtoken_proxy.store.credentials import CredentialStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
+from killtoken_proxy.store.price_overrides import PriceOverrideStore
+from killtoken_proxy.store.tenant_options import TenantOptions
 from killtoken_proxy.store.tenants import TenantStore
 
 log = logging.getLogger("killtoken")
@@ -43,10 +48,16 @@ class Runtime:
             self.tenants = TenantStore(self._db)
             self.secrets = SecretStore(choose_backend(self.settings))
             self.credentials = CredentialService(CredentialStore(self._db), self.secrets, self.adapters)
+            self.prices = PriceBook()
+            self.price_overrides = PriceOverrideStore(self._db, self.prices)
+            self.tenant_options = TenantOptions(self._db)
             self.ledger = Ledger(
                 self.settings.paths.ledger_dir,
                 batch_max=self.settings.ledger_batch_max,
                 batch_wait=self.settings.ledger_batch_wait,
+                segment_records=self.settings.ledger_segment_records,
+                segment_bytes=self.settings.ledger_segment_bytes,
+                repeat_ttl=self.settings.cache_opportunity_ttl,
             )
         except BaseException:
             self.lock.release()
@@ -65,6 +76,9 @@ class Runtime:
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             follow_redirects=False,
         )
+        # The price table loads in the background (~0.2 s) so start-up and `kt` commands stay quick.
+        threading.Thread(target=self.prices.warm, name="killtoken-prices", daemon=True).start()
+        await asyncio.to_thread(self.ledger.files.load)
         self.ledger.start()
         self._gateway = Gateway(
             tenants=self.tenants,
@@ -72,6 +86,8 @@ class Runtime:
             adapters=self.adapters,
             ledger=self.ledger,
             http=self._http,
+            prices=self.prices,
+            options=self.tenant_options,
         )
 
     @property

@@ -22,6 +22,9 @@ class Settings:
     upstream_read_timeout: float = 300.0
     ledger_batch_max: int = 500
     ledger_batch_wait: float = 0.05
+    ledger_segment_records: int = 1000  # a segment file is sealed at this many records ...
+    ledger_segment_bytes: int = 1 << 20  # ... or this size, so one write never costs more than this
+    cache_opportunity_ttl: float = 3600.0  # the exact-cache TTL the cache-opportunity report assumes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

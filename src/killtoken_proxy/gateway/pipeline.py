@@ -22,15 +22,17 @@ from killtoken_proxy.gateway import request_fields
 from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.cache_key import cache_key
 from killtoken_proxy.gateway.chat_request import ChatRequest
+from killtoken_proxy.gateway.content import content_record
 from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.metrics import CallMetrics, header_value
-from killtoken_proxy.gateway.pricing import cost_usd
+from killtoken_proxy.gateway.pricing import PriceBook
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import route
 from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult
 from killtoken_proxy.store.ledger import Ledger
+from killtoken_proxy.store.tenant_options import TenantOptions
 from killtoken_proxy.store.tenants import Tenant, TenantStore
 
 
@@ -71,6 +73,7 @@ class Call:
             "provider": self.provider,
             "model": request.model if request else None,
             "optimization_mode": request.optimization_mode if request else None,
+            "cache_mode": request.cache_policy.exact_cache if request else None,
             "credential_id": self.credential.id if self.credential else None,
             **self.record,
         }
@@ -85,12 +88,16 @@ class Gateway:
         adapters: Mapping[str, ProviderAdapter],
         ledger: Ledger,
         http: httpx.AsyncClient,
+        prices: PriceBook,
+        options: TenantOptions,
     ) -> None:
         self._tenants = tenants
         self._credentials = credentials
         self._adapters = adapters
         self._ledger = ledger
         self._http = http
+        self._prices = prices
+        self._options = options
 
     async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         call = Call(door=door.name)
@@ -112,6 +119,7 @@ class Gateway:
         self._fingerprint(call)
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
+        self._keep_content(call, result.body)
         self._ledger.record({**call.ledger_record(), **_ledger_fields(metrics, result), "status": 200})
         return ChatOutcome(
             body=door.render(result.body, metrics),
@@ -165,7 +173,9 @@ class Gateway:
         return adapter.from_response(call.request, upstream.body), upstream.elapsed_ms
 
     def _account(self, call: Call, result: ProviderResult, upstream_ms: float) -> dict[str, Any]:
-        assert call.request is not None and call.provider is not None
+        assert call.request is not None and call.provider is not None and call.tenant is not None
+        quote = self._prices.quote(call.tenant.id, call.provider, call.request.model, result.usage, result.model)
+        call.record["price_source"] = quote.source
         return CallMetrics(
             request_id=call.request_id,
             provider=call.provider,
@@ -173,13 +183,19 @@ class Gateway:
             feature=call.feature,
             optimization_mode=call.request.optimization_mode,
             usage=result.usage,
-            cost_usd=cost_usd(call.provider, result.model, result.usage),
+            cost_usd=quote.cost,
             cache_status="bypass" if call.request.cache_policy.exact_cache == "bypass" else "miss",
             total_ms=call.elapsed_ms(),
             upstream_ms=upstream_ms,
         ).to_json()
 
+    def _keep_content(self, call: Call, response: dict[str, Any] | None) -> None:
+        """Messages and answers are stored only for tenants that asked for it (ledger settings)."""
+        if call.tenant is not None and self._options.store_content(call.tenant.id):
+            call.record["content"] = content_record(call.request, response)
+
     def _fail(self, call: Call, error: KillTokenError) -> None:
+        self._keep_content(call, None)
         if call.credential is not None:
             error.message = redact(error.message, call.credential.secrets.values())
         error.headers.update(call.response_headers)
@@ -226,6 +242,7 @@ def _ledger_fields(metrics: dict[str, Any], result: ProviderResult) -> dict[str,
         "completion_tokens": metrics["completionTokens"],
         "total_tokens": metrics["totalTokens"],
         "cached_prompt_tokens": metrics["cachedPromptTokens"],
+        "cache_write_tokens": metrics["cacheWriteTokens"],
         "reasoning_tokens": metrics["reasoningTokens"],
         "usage_reported": metrics["usageReported"],
         "cost_usd": metrics["costUsd"],
