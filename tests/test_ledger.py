@@ -209,3 +209,24 @@ def test_flush_returns_under_steady_load(tmp_path: Path):
         return 0 if found is None else 1
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_rollups_after_a_restart_equal_the_records_even_with_a_tampered_catalog(tmp_path: Path):
+    from killtoken_proxy.reports.summary import breakdown
+    from killtoken_proxy.reports.timerange import TimeRange
+
+    records = varied(500)
+    odd = TimeRange(T0 + timedelta(hours=5, minutes=13), T0 + timedelta(days=1, hours=19, minutes=41))
+
+    def numbers(ledger: Ledger) -> list[dict[str, Any]]:
+        return [breakdown(ledger, "tn_a", when).total.public() for when in (odd, TimeRange(None, None))]
+
+    first = Ledger(tmp_path, segment_records=40)
+    write_in_batches(first, records, 30)
+    expected = numbers(first)
+    first.files.close()
+    assert numbers(Ledger(tmp_path, segment_records=40)) == expected  # day rows at start, hour rows on demand
+
+    sealed = sorted((tmp_path / "2026-06-02").glob("seg-*.json"))[0]
+    sealed.write_text(sealed.read_text() + " ")  # no longer the file its catalog entry describes
+    assert numbers(Ledger(tmp_path, segment_records=40)) == expected

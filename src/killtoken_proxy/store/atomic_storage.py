@@ -19,8 +19,10 @@ def write_json_atomically(path: Path, document: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        # dumps, not dump: json.dump always takes the pure-Python encoder, 3-10x slower on big documents.
+        text = json.dumps(document, separators=(",", ":"), default=str)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, separators=(",", ":"), default=str)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o600)

@@ -1,8 +1,8 @@
 """The ledger on disk: day folders of bounded TinyDB segments, their catalogs, and the in-memory indexes.
 
 Layout: `ledger/YYYY-MM-DD/seg-NNNNNNN.json` (TinyDB, table `requests`) and `ledger/YYYY-MM-DD/index.json`
-(sealed segments' bounds and rollup rows). Every file is replaced atomically; a segment is written by
-one batch at a time, so a crash leaves each file either before or after that batch, never torn.
+(the day's catalog: sealed segments' bounds and rollup rows). Every file is replaced atomically; a
+segment is written by one batch at a time, so a crash leaves each file before or after that batch.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from killtoken_proxy.money import money_text
+from killtoken_proxy.store.ledger.catalog import DayCatalog
 from killtoken_proxy.store.ledger.filters import RecordFilter
 from killtoken_proxy.store.ledger.records import Record, day_of, spend_of
 from killtoken_proxy.store.ledger.repeats import RepeatTracker
@@ -24,14 +25,10 @@ from killtoken_proxy.store.ledger.rollups import Dims, Rollups, fold
 from killtoken_proxy.store.ledger.segment import (
     ActiveSegment,
     SegmentInfo,
-    catalog_entry,
-    from_catalog_entry,
     load_records,
-    read_catalog,
     segment_path,
     seq_of,
     sort_by_id,
-    write_catalog,
 )
 from killtoken_proxy.store.ledger.totals import Totals
 
@@ -39,6 +36,7 @@ log = logging.getLogger("killtoken.ledger")
 
 SEAL_GRACE = timedelta(minutes=15)  # a day's segment stays open this long after midnight for late calls
 SEGMENT_CACHE = 8  # sealed segments kept parsed in memory for paging
+CATALOG_CACHE = 3  # day catalogs kept parsed (the days being written and sealed)
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class LedgerFiles:
     def __init__(self, folder: Path, limits: LedgerLimits | None = None) -> None:
         self.folder = folder
         self.limits = limits or LedgerLimits()
-        self.rollups = Rollups()
+        self.rollups = Rollups(lambda day: self._catalog(day).hours)
         self.repeats = RepeatTracker(self.limits.repeat_ttl)
         self._sealed: dict[Path, SegmentInfo] = {}
         self._active: dict[str, ActiveSegment] = {}  # day -> its open segment
@@ -60,6 +58,7 @@ class LedgerFiles:
         self._lock = threading.RLock()
         self._cache: OrderedDict[Path, list[Record]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._catalogs: OrderedDict[str, DayCatalog] = OrderedDict()
         self._loaded = False
 
     # -- start-up ----------------------------------------------------------------------------------
@@ -76,19 +75,24 @@ class LedgerFiles:
             self._loaded = True
 
     def _load_day(self, day_dir: Path) -> None:
-        catalog = read_catalog(day_dir)
-        unsealed: list[Path] = []
-        for path in sorted(day_dir.glob("seg-*.json")):
+        catalog = DayCatalog.read(day_dir)
+        paths = sorted(day_dir.glob("seg-*.json"))
+        listed_but_gone = any(not (day_dir / f"{stem}.json").exists() for stem in catalog.segments)
+        changed_since = any(p.stem in catalog.segments and not catalog.sealed(p) for p in paths)
+        rebuilt = listed_but_gone or changed_since
+        if rebuilt:
+            log.warning("ledger: %s does not match its segments; summarising the day again", day_dir)
+            catalog = DayCatalog(day_dir)
+        self._catalogs[day_dir.name] = catalog
+        self._trim_catalogs()
+        for info in catalog.infos():
+            self._sealed[info.path] = info
+        self.rollups.add_sealed_days(catalog.days)
+        for path in paths:
             self._next_seq = max(self._next_seq, seq_of(path) + 1)
-            entry = catalog.get(path.stem)
-            if isinstance(entry, dict) and entry.get("size") == path.stat().st_size:
-                info, rows = from_catalog_entry(path, entry)
-                self._sealed[path] = info
-                self.rollups.add_rows(rows)
-            else:
-                unsealed.append(path)
-        for path in unsealed:  # the segments that were open when the daemon stopped: summarise and seal
-            try:
+            if path.stem in catalog.segments:
+                continue
+            try:  # open when the daemon stopped: summarise and seal it now
                 segment = ActiveSegment(path)
             except ValueError:
                 log.error("ledger: %s is not valid JSON; moved aside, the rest of the ledger loads", path)
@@ -96,6 +100,8 @@ class LedgerFiles:
                 continue
             self.rollups.add_rows(segment.rows)
             self._seal(segment)
+        if rebuilt:
+            catalog.write()  # even when no segment is left, so the stale catalog is gone for good
 
     def _rebuild_repeats(self) -> None:
         horizon = time.time() - self.limits.repeat_ttl - SEAL_GRACE.total_seconds()
@@ -117,12 +123,13 @@ class LedgerFiles:
             for index, day in enumerate(days):
                 records = by_day[day]
                 segment = self._segment_for(day)
+                rows = fold(records)
                 try:
-                    segment.append(records)
+                    segment.append(records, rows)
                 except Exception:
                     log.exception("ledger: writing %d records to %s failed; kept for retry", len(records), segment.path)
                     return [r for d in days[index:] for r in by_day[d]]
-                self.rollups.add_rows(fold(records))
+                self.rollups.add_rows(rows)
                 if segment.size >= self.limits.segment_bytes or len(segment.records) >= self.limits.segment_records:
                     self._seal(segment)
             self._seal_finished_days(keep=set(days))
@@ -144,22 +151,33 @@ class LedgerFiles:
         return segment
 
     def _seal(self, segment: ActiveSegment) -> None:
-        """Freeze a segment: record it in its day's catalog; later batches go to a new segment."""
+        """Freeze a segment: add it to its day's catalog; later batches go to a new segment."""
         info = segment.info()
-        day_dir = segment.path.parent
         if info.count:
-            catalog = read_catalog(day_dir)
-            catalog[segment.path.stem] = catalog_entry(info, segment.rows)
+            catalog = self._catalog(info.day)
+            catalog.add(info, segment.rows)
             try:
-                write_catalog(day_dir, catalog)
+                catalog.write()
             except OSError:
                 # The segment itself is safe; without its catalog entry the next start-up re-reads it.
-                log.exception("ledger: could not update %s", day_dir / "index.json")
+                log.exception("ledger: could not update the catalog of %s", info.day)
             self._sealed[segment.path] = info
             self._remember(segment.path, segment.sorted_records())
         segment.close()
         if self._active.get(info.day) is segment:
             del self._active[info.day]
+
+    def _catalog(self, day: str) -> DayCatalog:
+        catalog = self._catalogs.get(day)
+        if catalog is None:
+            catalog = self._catalogs[day] = DayCatalog.read(self.folder / day)
+        self._catalogs.move_to_end(day)
+        self._trim_catalogs()
+        return catalog
+
+    def _trim_catalogs(self) -> None:
+        while len(self._catalogs) > CATALOG_CACHE:
+            self._catalogs.popitem(last=False)
 
     def _seal_finished_days(self, keep: set[str]) -> None:
         """Seal the open segments of past days that this batch did not write to (late calls are rare)."""

@@ -2,11 +2,12 @@
 
 A time range is answered from whole days, then whole hours at its edges; only the minutes before the
 first whole hour and after the last one (if any) are left for the caller to fold from the records.
+Day rows are all in memory; a day's hour rows are loaded on first use (see `catalog.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from killtoken_proxy.store.ledger.totals import Totals
 
 Dims = tuple[str, str, str]  # feature, provider, model
 RowKey = tuple[str, str, str, str, str]  # tenant, hour (YYYY-MM-DDTHH, UTC), feature, provider, model
+DayKey = tuple[str, str, str, str, str]  # tenant, day (YYYY-MM-DD), feature, provider, model
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -27,6 +29,11 @@ def row_key(record: Record) -> RowKey:
         str(record.get("provider") or ""),
         str(record.get("model") or ""),
     )
+
+
+def day_key(key: RowKey) -> DayKey:
+    tenant, hour, feature, provider, model = key
+    return tenant, hour[:10], feature, provider, model
 
 
 def fold(records: list[Record]) -> dict[RowKey, Totals]:
@@ -47,20 +54,34 @@ class Selection:
 
 
 class Rollups:
-    def __init__(self) -> None:
+    def __init__(self, sealed_hours: Callable[[str], dict[RowKey, Totals]]) -> None:
         self._days: dict[str, dict[tuple[str, Dims], Totals]] = {}  # tenant -> (day, dims) -> totals
-        self._hours: dict[str, dict[str, dict[tuple[str, Dims], Totals]]] = {}  # tenant -> day -> (hour, dims)
+        self._hours: dict[str, dict[str, dict[tuple[str, Dims], Totals]]] = {}  # day -> tenant -> (hour, dims)
+        self._sealed_hours = sealed_hours  # a day's hour rows of its sealed segments, from its catalog
 
     def add(self, key: RowKey, totals: Totals) -> None:
-        tenant, hour, *dims = key
+        tenant, hour, feature, provider, model = key
         day = hour[:10]
-        dim_key: Dims = (dims[0], dims[1], dims[2])
-        _merge_into(self._days.setdefault(tenant, {}), (day, dim_key), totals)
-        _merge_into(self._hours.setdefault(tenant, {}).setdefault(day, {}), (hour, dim_key), totals)
+        dims: Dims = (feature, provider, model)
+        _merge_into(self._days.setdefault(tenant, {}), (day, dims), totals)
+        _merge_into(self._day_hours(day).setdefault(tenant, {}), (hour, dims), totals)
 
     def add_rows(self, rows: dict[RowKey, Totals]) -> None:
         for key, totals in rows.items():
             self.add(key, totals)
+
+    def add_sealed_days(self, rows: dict[DayKey, Totals]) -> None:
+        """Start-up: the day rows of sealed segments (their hour rows stay on disk until needed)."""
+        for (tenant, day, feature, provider, model), totals in rows.items():
+            _merge_into(self._days.setdefault(tenant, {}), (day, (feature, provider, model)), totals)
+
+    def _day_hours(self, day: str) -> dict[str, dict[tuple[str, Dims], Totals]]:
+        hours = self._hours.get(day)
+        if hours is None:
+            hours = self._hours[day] = {}
+            for (tenant, hour, feature, provider, model), totals in self._sealed_hours(day).items():
+                _merge_into(hours.setdefault(tenant, {}), (hour, (feature, provider, model)), totals)
+        return hours
 
     def select(self, tenant: str, start: datetime | None, end: datetime | None) -> Selection:
         """Rows covering [start, end) exactly, plus the partial-hour gaps the rows cannot answer."""
@@ -95,13 +116,15 @@ class Rollups:
                 yield day, dims, totals
 
     def _hour_rows(self, tenant: str, lo: datetime | None, hi: datetime | None) -> Iterator[tuple[str, Dims, Totals]]:
-        lo_key, hi_key = _key(lo, "%Y-%m-%dT%H"), _key(hi, "%Y-%m-%dT%H")
-        for day, rows in self._hours.get(tenant, {}).items():
-            if (lo_key is not None and day < lo_key[:10]) or (hi_key is not None and day > hi_key[:10]):
-                continue
+        assert lo is not None and hi is not None  # hour rows only ever serve bounded edges of a range
+        lo_key, hi_key = lo.astimezone(UTC).strftime("%Y-%m-%dT%H"), hi.astimezone(UTC).strftime("%Y-%m-%dT%H")
+        day = _floor(lo, DAY)
+        while day < hi:
+            rows = self._day_hours(day.strftime("%Y-%m-%d")).get(tenant, {})
             for (hour, dims), totals in rows.items():
-                if (lo_key is None or hour >= lo_key) and (hi_key is None or hour < hi_key):
+                if lo_key <= hour < hi_key:
                     yield hour, dims, totals
+            day += DAY
 
 
 def _merge_into(rows: dict[tuple[str, Dims], Totals], key: tuple[str, Dims], totals: Totals) -> None:

@@ -1,29 +1,22 @@
-"""One ledger segment: a small TinyDB file of records for one UTC day, and its catalog entry.
+"""One ledger segment: a small TinyDB file of records for one UTC day, and what queries know about it.
 
 A segment is rewritten whole on each batch (TinyDB's way), so its size bound is what keeps a write's
 cost flat. Once full (or its day is over) it is sealed: never written again, and summarised in its
-day's `index.json` (bounds, rollup rows) so start-up and queries need not open it.
+day's catalog (`catalog.py`) so start-up and queries need not open it.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tinydb import TinyDB
 
-from killtoken_proxy.store.atomic_storage import AtomicJSONStorage, write_json_atomically
+from killtoken_proxy.store.atomic_storage import AtomicJSONStorage
 from killtoken_proxy.store.ledger.records import Record, created
 from killtoken_proxy.store.ledger.rollups import RowKey, fold
 from killtoken_proxy.store.ledger.totals import Totals
 
-log = logging.getLogger("killtoken.ledger")
-
-CATALOG = "index.json"
-CATALOG_VERSION = 1
 Dim = tuple[str, str, str, str]  # tenant, feature, provider, model
 
 
@@ -102,7 +95,7 @@ class ActiveSegment:
         self._info: SegmentInfo | None = None
         self._sorted: list[Record] | None = None
 
-    def append(self, records: list[Record]) -> None:
+    def append(self, records: list[Record], rows: dict[RowKey, Totals]) -> None:
         """One atomic file replacement; raises (and keeps nothing) if the disk refuses it."""
         self._table.insert_multiple(records)
         try:
@@ -110,12 +103,11 @@ class ActiveSegment:
         except OSError:  # written already: never report failure now, or the batch would be retried twice
             self.size += sum(len(str(r)) for r in records)
         self.records.extend(records)
-        for key, totals in fold(records).items():
+        for key, totals in rows.items():
             mine = self.rows.get(key)
             if mine is None:
-                self.rows[key] = totals
-            else:
-                mine.merge(totals)
+                mine = self.rows[key] = Totals()
+            mine.merge(totals)
         self._info = None
         self._sorted = None
 
@@ -139,56 +131,3 @@ def _by_id(record: Record) -> str:
 
 def sort_by_id(records: list[Record]) -> list[Record]:
     return sorted(records, key=_by_id)
-
-
-# -- the per-day catalog of sealed segments ------------------------------------------------------------
-def catalog_entry(info: SegmentInfo, rows: dict[RowKey, Totals]) -> dict[str, Any]:
-    return {
-        "size": info.size,
-        "count": info.count,
-        "min_id": info.min_id,
-        "max_id": info.max_id,
-        "min_at": info.min_at,
-        "max_at": info.max_at,
-        "rows": [[*key, totals.to_doc()] for key, totals in rows.items()],
-    }
-
-
-def from_catalog_entry(path: Path, entry: dict[str, Any]) -> tuple[SegmentInfo, dict[RowKey, Totals]]:
-    rows: dict[RowKey, Totals] = {}
-    for tenant, hour, feature, provider, model, doc in entry["rows"]:
-        rows[(tenant, hour, feature, provider, model)] = Totals.from_doc(doc)
-    info = describe(path, [], rows, int(entry["size"]))
-    info = SegmentInfo(
-        path=path,
-        seq=info.seq,
-        day=info.day,
-        count=int(entry["count"]),
-        size=info.size,
-        min_id=str(entry["min_id"]),
-        max_id=str(entry["max_id"]),
-        min_at=float(entry["min_at"]),
-        max_at=float(entry["max_at"]),
-        dims=info.dims,
-        tags=info.tags,
-    )
-    return info, rows
-
-
-def read_catalog(day_dir: Path) -> dict[str, Any]:
-    path = day_dir / CATALOG
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        log.warning("ledger: %s is unreadable; its segments will be summarised again", path)
-        return {}
-    if not isinstance(doc, dict) or doc.get("version") != CATALOG_VERSION:
-        return {}
-    segments = doc.get("segments")
-    return segments if isinstance(segments, dict) else {}
-
-
-def write_catalog(day_dir: Path, segments: dict[str, Any]) -> None:
-    write_json_atomically(day_dir / CATALOG, {"version": CATALOG_VERSION, "segments": segments})
