@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -137,9 +138,15 @@ def test_kill_9_under_load_loses_at_most_the_last_batch(isolated_env: Path, fake
     assert len(lost) <= BATCH_MAX
     assert all(killed_at - answered[rid] <= LOSS_WINDOW for rid in lost), "lost a record older than the last batch"
 
+    exported = tmp_path / "after.csv"
     with daemon(isolated_env, log) as (_proc, url, key):
         listed = all_listed(url, key)
+        export = kt("export", "requests", "--out", str(exported), "--period", "all", env=dict(os.environ))
+        summary = kt("analytics", "--period", "all", "--json", env=dict(os.environ))
     assert sorted(listed) == sorted(on_disk)  # the restarted daemon loads everything that was written
+    assert export.returncode == 0 and summary.returncode == 0, export.stderr + summary.stderr
+    assert sorted(row["id"] for row in csv.DictReader(exported.open())) == sorted(on_disk)  # streamed over HTTP
+    assert json.loads(summary.stdout)["totals"]["requests"] == len(on_disk)
     assert not list((isolated_env / "data" / "ledger").rglob(".*")), "temp files of the cut write were cleaned"
     assert len(ledger_ids(isolated_env)) == len(on_disk)
 

@@ -71,7 +71,9 @@ class Ledger:
             await self._write_now()
             return
         target = self._queued
-        self._hurry.set()
+        if self._written >= target:
+            return
+        self._hurry.set()  # write what is queued now instead of waiting out the batch window
         async with self._progress:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._progress.wait_for(lambda: self._written >= target), FLUSH_TIMEOUT)
