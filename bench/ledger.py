@@ -5,11 +5,12 @@ Run from the repository root (a benchmark, not a test; it needs ~2 GB of free di
     .venv/bin/python bench/ledger.py                      # 10k, 100k, 1M
     .venv/bin/python bench/ledger.py --sizes 10000,100000  # quicker
 
-For each size it reports: the cost of a write (a batch of 50 records, the steady state at ~1,000
-requests/s, and a batch of 1, the low-traffic case) averaged over two whole segment cycles so every
-size is measured on the same fill pattern; the analytics summary (last 30 days, and a range with
-partial hours at both edges); the first history page (cold after a restart, then warm, and filtered);
-a CSV export of every record; the restart (load) time; files and bytes on disk.
+It fills every ledger first, then measures them in interleaved rounds (medians reported), because
+timings drift on a shared machine. For each size: the cost of a write (a batch of 50 records, the
+steady state at ~1,000 requests/s, and a batch of 1, the low-traffic case) over two whole segment
+cycles so every size is measured on the same fill pattern; the analytics summary (last 30 days, and a
+range with partial hours at both edges); the first history page (cold after a restart, then warm,
+and filtered); a CSV export of every record; the restart (load) time; files and bytes on disk.
 """
 
 from __future__ import annotations
@@ -156,14 +157,11 @@ def export_seconds(ledger: Ledger) -> tuple[float, int]:
     return time.perf_counter() - started, rows - 1
 
 
-def measure(size: int, root: Path) -> dict[str, Any]:
+def prepare(size: int, root: Path, now: datetime) -> dict[str, Any]:
     folder = root / f"ledger-{size}"
-    now = datetime.now(UTC)
-    out: dict[str, Any] = {"size": size, "fill_s": fill(folder, size, now)}
-    files = list(folder.rglob("seg-*.json"))
-    out["segments"] = len(files)
+    out: dict[str, Any] = {"size": size, "folder": folder, "fill_s": fill(folder, size, now)}
+    out["segments"] = len(list(folder.rglob("seg-*.json")))
     out["disk_mb"] = sum(p.stat().st_size for p in folder.rglob("*.json")) / 1e6
-
     gc.collect()
     started = time.perf_counter()
     ledger = Ledger(folder)
@@ -172,30 +170,66 @@ def measure(size: int, root: Path) -> dict[str, Any]:
     started = time.perf_counter()
     ledger.page(RecordFilter(TENANT), 51)
     out["first_page_cold_ms"] = (time.perf_counter() - started) * 1000
+    out["ledger"] = ledger
+    return out
+
+
+def one_round(state: dict[str, Any], now: datetime, round_no: int) -> dict[str, Any]:
+    """Everything but the export, once; rounds alternate between sizes so machine noise hits all alike."""
+    ledger: Ledger = state["ledger"]
+    out: dict[str, Any] = {}
     out["first_page_ms"], _ = timed(lambda: ledger.page(RecordFilter(TENANT), 51), runs=20)
     out["filtered_page_ms"], _ = timed(
         lambda: ledger.page(RecordFilter(TENANT, feature="onboarding", provider="anthropic", status="ok"), 51)
     )
     last_30 = resolve(None, None, "30d")
     edges = TimeRange(now - timedelta(days=12, minutes=17), now - timedelta(days=2, hours=5, minutes=41))
-    out["summary_ms"], report = timed(lambda: summary_json(breakdown(ledger, TENANT, last_30), last_30, 3600))
+    out["summary_ms"], _ = timed(lambda: summary_json(breakdown(ledger, TENANT, last_30), last_30, 3600))
     out["summary_edges_ms"], _ = timed(lambda: summary_json(breakdown(ledger, TENANT, edges), edges, 3600))
-    out["summary_requests"] = report["totals"]["requests"]
-
     cycle = 2 * ledger.files.limits.segment_records
-    out["write_50"] = write_cost(ledger, WRITE_BATCH, cycle, now)
-    out["write_1"] = write_cost(ledger, 1, cycle // 4, now + timedelta(minutes=20))
-    out["export_s"], out["export_rows"] = export_seconds(ledger)
-    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ledger.files.close()
-    shutil.rmtree(folder)
+    start = now + timedelta(minutes=30 * round_no)
+    out["write_50"] = write_cost(ledger, WRITE_BATCH, cycle, start)
+    out["write_1"] = write_cost(ledger, 1, cycle // 4, start + timedelta(minutes=20))
+    return out
+
+
+def measure(sizes: list[int], root: Path, rounds: int) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    states = []
+    for size in sizes:
+        print(f"filling {size:,} records ...", file=sys.stderr, flush=True)
+        states.append(prepare(size, root, now))
+    samples: list[list[dict[str, Any]]] = [[] for _ in sizes]
+    for round_no in range(rounds):
+        print(f"round {round_no + 1} of {rounds} ...", file=sys.stderr, flush=True)
+        for index, state in enumerate(states):
+            samples[index].append(one_round(state, now, round_no))
+    results = []
+    for state, runs in zip(states, samples, strict=True):
+        ledger = state.pop("ledger")
+        state.pop("folder")
+        result = {**state, **_medians(runs)}
+        result["export_s"], result["export_rows"] = export_seconds(ledger)
+        ledger.files.close()
+        results.append(result)
+    results[-1]["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            out[key] = {k: statistics.median(r[key][k] for r in runs) for k in value}
+        else:
+            out[key] = statistics.median(r[key] for r in runs)
     return out
 
 
 def report(results: list[dict[str, Any]]) -> None:
     base = results[0]
     print(f"\nLedger benchmark, {os.cpu_count()} CPUs, segment = 1,000 records / 1 MiB, batches of {WRITE_BATCH}")
-    header = f"{'records':>10} | {'write 50 ms':>11} | {'vs 10k':>6} | {'us/rec':>6} | {'write 1 ms':>10} | "
+    header = f"{'records':>10} | {'write 50 ms':>11} | {'vs 1st':>6} | {'us/rec':>6} | {'write 1 ms':>10} | "
     header += f"{'summary ms':>10} | {'edges ms':>8} | {'page ms':>7} | {'cold':>6} | {'filtered':>8} | "
     header += f"{'export s':>8} | {'restart ms':>10} | {'segments':>8} | {'disk MB':>8}"
     print(header)
@@ -216,7 +250,7 @@ def report(results: list[dict[str, Any]]) -> None:
         "page: first 50 of GET /v1/requests (warm; cold = first after a restart); filtered: feature+provider+status;\n"
         "export: every record of the tenant as CSV; restart: load catalogs and summarise open segments.\n"
         "fill time (s): " + ", ".join(f"{r['fill_s']:.0f}" for r in results) + "; "
-        "peak RSS (MB): " + ", ".join(f"{r['max_rss_mb']:.0f}" for r in results)
+        f"peak RSS with all ledgers open: {results[-1]['max_rss_mb']:.0f} MB"
     )
     last = results[-1]
     flat = last["write_50"]["mean_ms"] <= 1.5 * base["write_50"]["mean_ms"]
@@ -232,16 +266,13 @@ def report(results: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated ledger sizes")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     parser.add_argument("--dir", type=Path, default=None, help="where to build the ledgers (default: a temp dir)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     root = Path(tempfile.mkdtemp(prefix="kt-ledger-bench-", dir=args.dir))
     try:
-        results = []
-        for size in sizes:
-            print(f"filling {size:,} records ...", file=sys.stderr, flush=True)
-            results.append(measure(size, root))
-        report(results)
+        report(measure(sizes, root, args.rounds))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

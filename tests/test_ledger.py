@@ -49,6 +49,18 @@ def test_segments_are_bounded_sealed_and_split_by_day(tmp_path: Path):
     assert not list(tmp_path.glob("*/.*"))  # no temp files left behind
 
 
+def test_segments_are_bounded_by_bytes_too_when_content_is_stored(tmp_path: Path):
+    ledger = Ledger(tmp_path, segment_bytes=64 * 1024)
+    big = [
+        record(T0 + timedelta(seconds=i), content={"messages": [{"role": "user", "content": "x" * 6000}]})
+        for i in range(60)
+    ]
+    write_in_batches(ledger, big, 25)
+    sizes = [p.stat().st_size for p in (tmp_path / "2026-06-01").glob("seg-*.json")]
+    assert len(sizes) >= 5 and max(sizes) <= 64 * 1024 + 7000  # at most one record over the bound
+    assert len(ledger.query("tn_a", limit=100)) == 60
+
+
 def test_a_write_costs_the_same_in_a_big_ledger_as_in_a_small_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     written: list[int] = []
     real_write = atomic_storage.write_json_atomically

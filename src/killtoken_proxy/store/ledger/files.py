@@ -7,6 +7,7 @@ segment is written by one batch at a time, so a crash leaves each file before or
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -107,7 +108,7 @@ class LedgerFiles:
         horizon = time.time() - self.limits.repeat_ttl - SEAL_GRACE.total_seconds()
         recent = sorted((i for i in self._sealed.values() if i.max_at >= horizon), key=lambda i: i.seq)
         for info in recent:
-            for record in self.records_of(info):
+            for record in load_records(info.path):  # write order, as when the records were first judged
                 self.repeats.replay(record)
 
     # -- writing (the writer thread) -----------------------------------------------------------------
@@ -119,21 +120,39 @@ class LedgerFiles:
             for record in batch:
                 self._annotate(record)
                 by_day.setdefault(day_of(record), []).append(record)
-            days = list(by_day)
-            for index, day in enumerate(days):
-                records = by_day[day]
+            pending = [(day, records) for day, records in by_day.items()]
+            while pending:
+                day, records = pending[0]
                 segment = self._segment_for(day)
-                rows = fold(records)
-                try:
-                    segment.append(records, rows)
-                except Exception:
-                    log.exception("ledger: writing %d records to %s failed; kept for retry", len(records), segment.path)
-                    return [r for d in days[index:] for r in by_day[d]]
-                self.rollups.add_rows(rows)
-                if segment.size >= self.limits.segment_bytes or len(segment.records) >= self.limits.segment_records:
+                room = self._room(segment, records[0])
+                if room == 0:  # full already (e.g. bounds lowered since it was opened)
                     self._seal(segment)
-            self._seal_finished_days(keep=set(days))
+                    continue
+                chunk = records[:room]
+                rows = fold(chunk)
+                try:
+                    segment.append(chunk, rows)
+                except Exception:
+                    log.exception("ledger: writing %d records to %s failed; kept for retry", len(chunk), segment.path)
+                    return [r for _, rest in pending for r in rest]
+                self.rollups.add_rows(rows)
+                if self._room(segment, records[0]) == 0:
+                    self._seal(segment)
+                if len(chunk) < len(records):
+                    pending[0] = (day, records[room:])
+                else:
+                    pending.pop(0)
+            self._seal_finished_days(keep=set(by_day))
             return []
+
+    def _room(self, segment: ActiveSegment, sample: Record) -> int:
+        """How many more records the segment takes before its record or byte bound (never 0 when empty)."""
+        count = len(segment.records)
+        by_count = self.limits.segment_records - count
+        average = segment.size / count if count else len(json.dumps(sample, default=str)) + 8
+        by_bytes = int((self.limits.segment_bytes - segment.size) // max(average, 1.0))
+        room = max(min(by_count, by_bytes), 0)
+        return room if count else max(room, 1)
 
     def _annotate(self, record: Record) -> None:
         """Fields the ledger derives: what the record cost as spend, and whether a cache would have served it."""

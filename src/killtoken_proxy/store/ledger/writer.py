@@ -48,6 +48,7 @@ class Ledger:
         self._hurry = asyncio.Event()
         self._progress = asyncio.Condition()
         self._writer: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Future[bool] | None = None
         self._backlog_warned = 0.0
 
     # -- request path ---------------------------------------------------------------------------
@@ -86,6 +87,8 @@ class Ledger:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
+        if self._inflight is not None:
+            await self._inflight  # a batch the cancelled writer was persisting: let it finish (or requeue)
         await self._write_now()
         if self._pending:
             log.error("ledger: %d records could not be written before shutdown", len(self._pending))
@@ -102,7 +105,10 @@ class Ledger:
                     await asyncio.wait_for(self._hurry.wait(), self._batch_wait)
             self._hurry.clear()
             batch = [self._pending.popleft() for _ in range(min(self._batch_max, len(self._pending)))]
-            if not await self._persist(batch):
+            self._inflight = asyncio.ensure_future(self._persist(batch))
+            ok = await asyncio.shield(self._inflight)
+            self._inflight = None
+            if not ok:
                 await asyncio.sleep(RETRY_PAUSE)
 
     async def _write_now(self) -> None:
