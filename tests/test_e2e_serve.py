@@ -92,7 +92,7 @@ def test_kt_serve_end_to_end(isolated_env: Path, fake_openai: FakeOpenAI, tmp_pa
         exit_code = proc.wait(timeout=30)
     assert exit_code == 0
     assert not (isolated_env / "state" / "daemon.json").exists()
-    ledger_text = "".join(p.read_text() for p in (isolated_env / "data" / "ledger").glob("*.json"))
+    ledger_text = "".join(p.read_text() for p in (isolated_env / "data" / "ledger").rglob("*.json"))
     assert request_id in ledger_text
 
     # The canary secret appears nowhere: not in logs, outputs, responses, the ledger or any stored file.

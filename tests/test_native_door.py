@@ -65,7 +65,7 @@ def test_cost_is_exact_for_priced_openai_models(gateway: LiveGateway, fake_opena
     response = chat(gateway, {"provider": "openai", "model": "gpt-4.1-mini", "messages": HELLO})
     assert response.status_code == 200, response.text
     # gpt-4.1-mini: $0.40/M input, $0.10/M cached input, $1.60/M output.
-    assert response.json()["killtoken"]["metrics"]["costUsd"] == "0.00050"
+    assert response.json()["killtoken"]["metrics"]["costUsd"] == "0.0005"
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer kt_not_a_real_key", f"Bearer {PROVIDER_SECRET}", "Basic x"])

@@ -212,7 +212,7 @@ def test_big_prompts_are_optimized_off_the_event_loop_with_the_same_result(monke
     from killtoken_proxy.gateway.chat_request import ChatRequest
     from killtoken_proxy.gateway.optimize import stage
 
-    optimizer = stage.PromptOptimizer(load_tokenizers(None), price=lambda provider, model, tokens: None)
+    optimizer = stage.PromptOptimizer(load_tokenizers(None), price=lambda tenant, provider, model, tokens: None)
     big = ChatRequest(
         provider="openai",
         model="gpt-4",
@@ -227,8 +227,8 @@ def test_big_prompts_are_optimized_off_the_event_loop_with_the_same_result(monke
         return real_report(*args)
 
     monkeypatch.setattr(optimizer, "report", spy)
-    request, report = asyncio.run(optimizer.apply(big, "openai"))
-    small, _ = asyncio.run(optimizer.apply(ChatRequest("openai", "gpt-4", [QUESTION]), "openai"))
+    request, report = asyncio.run(optimizer.apply(big, "tn_test", "openai"))
+    small, _ = asyncio.run(optimizer.apply(ChatRequest("openai", "gpt-4", [QUESTION]), "tn_test", "openai"))
     assert threads[0] != threading.main_thread().name and threads[1] == threading.main_thread().name
-    assert request.messages == real_report(big.messages, "balanced", "openai", "gpt-4").messages
+    assert request.messages == real_report(big.messages, "balanced", "tn_test", "openai", "gpt-4").messages
     assert report.savings_usd is None and small.messages == [QUESTION]

@@ -444,8 +444,8 @@ def test_garbage_answers_are_upstream_errors_never_crashes(provider: str):
     ],
 )
 def test_every_provider_maps_to_its_genai_prices_provider(provider: str, model: str):
-    from killtoken_proxy.gateway.pricing import cost_usd
+    from killtoken_proxy.gateway.pricing import PriceBook
     from killtoken_proxy.providers.base import Usage
 
-    cost = cost_usd(provider, model, Usage(input_tokens=1000, output_tokens=100))
+    cost = PriceBook().quote(None, provider, model, Usage(input_tokens=1000, output_tokens=100)).cost
     assert cost is not None and cost > 0

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import httpx
 
-from killtoken_cli import endpoints
+from killtoken_cli import endpoints, report_endpoints
 from killtoken_cli.endpoints import ChatResult, Endpoint, Reply
 from killtoken_cli.exceptions import KillTokenAPIError, KillTokenError
 
@@ -83,7 +84,6 @@ class KillTokenClient:
     update_credential = _sync(endpoints.update_credential)
     remove_credential = _sync(endpoints.remove_credential)
     test_credential = _sync(endpoints.test_credential)
-    list_requests = _sync(endpoints.list_requests)
     get_request = _sync(endpoints.get_request)
     cache_stats = _sync(endpoints.cache_stats)
     clear_cache = _sync(endpoints.clear_cache)
@@ -95,7 +95,27 @@ class KillTokenClient:
     update_template = _sync(endpoints.update_template)
     render_template = _sync(endpoints.render_template)
     remove_template = _sync(endpoints.remove_template)
+    list_requests = _sync(report_endpoints.list_requests)
+    ledger_settings = _sync(report_endpoints.ledger_settings)
+    analytics_summary = _sync(report_endpoints.analytics_summary)
+    export_analytics = _sync(report_endpoints.export_analytics)
+    roi_report = _sync(report_endpoints.roi_report)
+    list_prices = _sync(report_endpoints.list_prices)
+    get_price = _sync(report_endpoints.get_price)
+    set_price = _sync(report_endpoints.set_price)
+    remove_price = _sync(report_endpoints.remove_price)
     ready = _sync(endpoints.ready)
+
+    @contextmanager
+    def export_requests(self, fmt: str = "csv", **filters: str | None) -> Iterator[tuple[int | None, Iterator[bytes]]]:
+        """Stream `/v1/exports/requests.csv` (or `.ndjson`): yields (expected rows, an upper bound; chunks)."""
+        path = "/v1/exports/requests.csv" if fmt == "csv" else "/v1/exports/requests.ndjson"
+        with self._http.stream("GET", path, params=report_endpoints.params_of(**filters)) as response:
+            if response.status_code >= 400:
+                response.read()
+                endpoints.checked(_reply(response))  # raises the typed error
+            expected = response.headers.get("x-killtoken-expected-rows")
+            yield (int(expected) if expected and expected.isdigit() else None), response.iter_bytes()
 
     def close(self) -> None:
         self._http.close()
@@ -129,7 +149,6 @@ class AsyncKillTokenClient:
     update_credential = _async(endpoints.update_credential)
     remove_credential = _async(endpoints.remove_credential)
     test_credential = _async(endpoints.test_credential)
-    list_requests = _async(endpoints.list_requests)
     get_request = _async(endpoints.get_request)
     cache_stats = _async(endpoints.cache_stats)
     clear_cache = _async(endpoints.clear_cache)
@@ -141,6 +160,15 @@ class AsyncKillTokenClient:
     update_template = _async(endpoints.update_template)
     render_template = _async(endpoints.render_template)
     remove_template = _async(endpoints.remove_template)
+    list_requests = _async(report_endpoints.list_requests)
+    ledger_settings = _async(report_endpoints.ledger_settings)
+    analytics_summary = _async(report_endpoints.analytics_summary)
+    export_analytics = _async(report_endpoints.export_analytics)
+    roi_report = _async(report_endpoints.roi_report)
+    list_prices = _async(report_endpoints.list_prices)
+    get_price = _async(report_endpoints.get_price)
+    set_price = _async(report_endpoints.set_price)
+    remove_price = _async(report_endpoints.remove_price)
     ready = _async(endpoints.ready)
 
     async def aclose(self) -> None:

@@ -149,13 +149,6 @@ def remove_credential(credential_id: str) -> Endpoint[None]:
     return Endpoint("DELETE", f"/v1/provider-credentials/{credential_id}", lambda reply: checked(reply) and None)
 
 
-def list_requests(
-    *, limit: int = 50, feature: str | None = None, provider: str | None = None, before: str | None = None
-) -> Endpoint[dict[str, Any]]:
-    params = {"limit": limit, "feature": feature, "provider": provider, "before": before}
-    return Endpoint("GET", "/v1/requests", checked, params={k: v for k, v in params.items() if v is not None})
-
-
 def get_request(request_id: str) -> Endpoint[dict[str, Any]]:
     return Endpoint("GET", f"/v1/requests/{request_id}", checked)
 

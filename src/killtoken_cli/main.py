@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from killtoken_cli.commands import cache, chat, credentials, daemon, keys, optimize, requests, templates, tenants
+from killtoken_cli.commands import (
+    analytics,
+    cache,
+    chat,
+    credentials,
+    daemon,
+    export,
+    keys,
+    optimize,
+    prices,
+    report,
+    requests,
+    templates,
+    tenants,
+)
 
 app = typer.Typer(
     name="kt",
@@ -22,6 +36,10 @@ app.add_typer(tenants.app, name="tenants")
 app.add_typer(keys.app, name="keys")
 app.add_typer(templates.app, name="templates")
 app.add_typer(optimize.app, name="optimize")
+app.command("analytics")(analytics.summary)
+app.add_typer(export.app, name="export")
+app.add_typer(report.app, name="report")
+app.add_typer(prices.app, name="prices")
 
 if __name__ == "__main__":
     app()

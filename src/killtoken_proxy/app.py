@@ -10,15 +10,20 @@ from fastapi import FastAPI
 from killtoken_proxy import __version__
 from killtoken_proxy.api import (
     admin,
+    analytics,
     anthropic_door,
     cache,
     chat,
     error_rendering,
+    exports,
     health,
+    ledger_settings,
     openai_door,
     optimize,
+    prices,
     provider_credentials,
     providers,
+    reports,
     requests_history,
     templates,
 )
@@ -63,6 +68,11 @@ def create_app(
         cache,
         templates,
         optimize,
+        analytics,
+        exports,
+        reports,
+        prices,
+        ledger_settings,
         anthropic_door,
         openai_door,
     ):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Mapping
 
 import httpx
@@ -14,9 +16,10 @@ from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.gateway.exact_cache import ExactCache
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
-from killtoken_proxy.gateway.optimize.stage import PromptOptimizer
+from killtoken_proxy.gateway.optimize.stage import PromptOptimizer, input_cost
 from killtoken_proxy.gateway.optimize.tokens import load_tokenizers
 from killtoken_proxy.gateway.pipeline import Gateway
+from killtoken_proxy.gateway.pricing import PriceBook
 from killtoken_proxy.gateway.templates import TemplateService
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.providers.registry import default_adapters
@@ -31,7 +34,9 @@ from killtoken_proxy.store.idempotency_store import IdempotencyStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
 from killtoken_proxy.store.plan_usage import PlanUsage
+from killtoken_proxy.store.price_overrides import PriceOverrideStore
 from killtoken_proxy.store.templates import TemplateStore
+from killtoken_proxy.store.tenant_options import TenantOptions
 from killtoken_proxy.store.tenants import TenantStore
 from killtoken_proxy.tenant_admin import TenantAdmin
 
@@ -64,10 +69,16 @@ class Runtime:
             self.secrets = SecretStore(choose_backend(self.settings))
             self.credentials = CredentialService(CredentialStore(self._db), self.secrets, self.adapters)
             self.templates = TemplateService(TemplateStore(self._db), self.adapters)
+            self.prices = PriceBook()
+            self.price_overrides = PriceOverrideStore(self._db, self.prices)
+            self.tenant_options = TenantOptions(self._db)
             self.ledger = Ledger(
                 self.settings.paths.ledger_dir,
                 batch_max=self.settings.ledger_batch_max,
                 batch_wait=self.settings.ledger_batch_wait,
+                segment_records=self.settings.ledger_segment_records,
+                segment_bytes=self.settings.ledger_segment_bytes,
+                repeat_ttl=self.settings.cache_opportunity_ttl,
             )
             paths = self.settings.paths
             self.cache = CacheStore(EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes)
@@ -93,11 +104,14 @@ class Runtime:
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             follow_redirects=False,
         )
+        # The price table loads in the background (~0.2 s) so start-up and `kt` commands stay quick.
+        threading.Thread(target=self.prices.warm, name="killtoken-prices", daemon=True).start()
+        await asyncio.to_thread(self.ledger.files.load)
         self.ledger.start()
         self.cache.start()  # the stores load their files in the background; only their first users wait
         self.idempotency.start()
         self.plan_usage.start()
-        self.optimizer = PromptOptimizer(load_tokenizers(s.tiktoken_cache_dir))
+        self.optimizer = PromptOptimizer(load_tokenizers(s.tiktoken_cache_dir), input_cost(self.prices))
         self._gateway = Gateway(
             tenants=self.tenants,
             credentials=self.credentials,
@@ -109,6 +123,8 @@ class Runtime:
             limits=self.limits,
             optimizer=self.optimizer,
             templates=self.templates,
+            prices=self.prices,
+            options=self.tenant_options,
         )
 
     @property

@@ -36,6 +36,9 @@ class Settings:
     idempotency_ttl_seconds: float = 86400.0  # how long a completed idempotency key replays
     idempotency_wait_seconds: float = 330.0  # a coalesced request waits this long (> connect + read timeouts)
     tiktoken_cache_dir: Path | None = None  # where tiktoken caches downloaded encodings (TIKTOKEN_CACHE_DIR)
+    ledger_segment_records: int = 1000  # a segment file is sealed at this many records ...
+    ledger_segment_bytes: int = 1 << 20  # ... or this size, so one write never costs more than this
+    cache_opportunity_ttl: float = 3600.0  # the exact-cache TTL the cache-opportunity report assumes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -22,7 +22,7 @@ def test_a_hit_costs_nothing_and_saves_exactly_what_the_original_cost(priced: Pr
     priced.upstream.replies.append(Reply(200, completion(prompt_tokens=1000, completion_tokens=100, cached=200)))
     first = priced.chat({**PRICED, "cachePolicy": READ_WRITE, "temperature": 0.5})
     original = metrics_of(first)
-    assert original["cacheStatus"] == "miss" and original["costUsd"] == "0.00050"
+    assert original["cacheStatus"] == "miss" and original["costUsd"] == "0.0005"
 
     # The same request: keys in another order, other JSON whitespace, another feature tag.
     again = {"temperature": 0.5, "cachePolicy": {"exactCache": "read_write"}, "messages": HELLO, **PRICED}
@@ -44,7 +44,7 @@ def test_a_hit_costs_nothing_and_saves_exactly_what_the_original_cost(priced: Pr
 
     record = next(r for r in priced.requests() if r["id"] == hit["requestId"])
     assert record["cache_status"] == "hit" and record["cost_usd"] == "0"
-    assert record["verified_savings_usd"] == "0.00050"
+    assert record["verified_savings_usd"] == "0.0005"
     assert record["cached_from_request_id"] == original["requestId"]
     assert record["feature"] == "another-feature"
 
@@ -162,7 +162,7 @@ def test_stats_and_clear_are_per_tenant(priced: Priced):
     assert stats["tenant"] == "default" and stats["entries"] == 2 and stats["sizeBytes"] > 0
     assert (stats["lookups"], stats["hits"], stats["misses"], stats["writes"]) == (3, 1, 2, 2)
     assert stats["hitRate"] == pytest.approx(1 / 3, abs=1e-4)
-    assert stats["verifiedSavingsUsd"] == "0.00050"
+    assert stats["verifiedSavingsUsd"] == "0.0005"
     assert kept == {"removed": 0, "freedBytes": 0}
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
     assert cleared["removed"] == 2 and cleared["freedBytes"] == stats["sizeBytes"]

@@ -44,7 +44,7 @@ def test_a_replay_returns_the_original_answer_without_a_provider_call(priced: Pr
     assert replay["replay"] is True and replay["originalRequestId"] == original["requestId"]
     assert replay["requestId"] != original["requestId"] == first.headers["x-killtoken-request-id"]
     assert second.headers["x-killtoken-request-id"] == replay["requestId"]
-    assert replay["costUsd"] == "0" and replay["verifiedSavingsUsd"] == original["costUsd"] == "0.00050"
+    assert replay["costUsd"] == "0" and replay["verifiedSavingsUsd"] == original["costUsd"] == "0.0005"
     assert original["replay"] is False and original["originalRequestId"] is None
 
     records = {r["id"]: r for r in priced.requests()}

@@ -6,7 +6,19 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Request history: list and show recorded gateway calls.", no_args_is_help=True)
+from killtoken_cli.shared_options import (
+    AsJson,
+    CacheStatusFilter,
+    End,
+    Feature,
+    ModelFilter,
+    Period,
+    ProviderFilter,
+    Start,
+    StatusFilter,
+)
+
+app = typer.Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
 
 
 def _row(r: dict[str, Any]) -> list[str]:
@@ -19,7 +31,7 @@ def _row(r: dict[str, Any]) -> list[str]:
         f"{r.get('provider') or ''} {r.get('model') or ''}".strip(),
         str(r.get("status", "")) + (f" {r['error']}" if r.get("error") else ""),
         tokens,
-        f"${cost}" if cost is not None else "",
+        f"${cost}" if cost is not None else ("unpriced" if r.get("status") == 200 else ""),
         f"{r.get('latency_ms', '')}",
     ]
 
@@ -27,29 +39,48 @@ def _row(r: dict[str, Any]) -> list[str]:
 @app.command("list")
 def list_(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 20,
-    feature: Annotated[str | None, typer.Option(help="Only this feature tag.")] = None,
-    provider: Annotated[str | None, typer.Option(help="Only this provider.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    feature: Feature = None,
+    provider: ProviderFilter = None,
+    model: ModelFilter = None,
+    status: StatusFilter = None,
+    cache_status: CacheStatusFilter = None,
+    start: Start = None,
+    end: End = None,
+    period: Period = None,
+    before: Annotated[str | None, typer.Option(help="Cursor: show requests older than this id.")] = None,
+    as_json: AsJson = False,
 ) -> None:
-    """List recent requests, newest first."""
+    """List recorded requests, newest first."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table
 
     with reported(), connect() as client:
-        page = client.list_requests(limit=limit, feature=feature, provider=provider)
+        page = client.list_requests(
+            limit=limit,
+            before=before,
+            feature=feature,
+            provider=provider,
+            model=model,
+            status=status,
+            cache_status=cache_status,
+            start=start,
+            end=end,
+            period=period,
+        )
     rows = page["data"]
     if as_json:
         print_json(rows)
-        return
-    if not rows:
-        info("No requests recorded yet.")
-        return
-    print_table(
-        "Requests",
-        ["id", "time (UTC)", "feature", "provider / model", "status", "tokens in/out", "cost", "ms"],
-        [_row(r) for r in rows],
-    )
+    elif not rows:
+        info("No matching requests recorded.")
+    else:
+        print_table(
+            "Requests",
+            ["id", "time (UTC)", "feature", "provider / model", "status", "tokens in/out", "cost", "ms"],
+            [_row(r) for r in rows],
+        )
+    if page.get("nextCursor"):
+        info(f"More: add --before {page['nextCursor']}")
 
 
 @app.command("show")
@@ -68,3 +99,28 @@ def show(
         print_json(record)
         return
     print_table(request_id, ["field", "value"], [[k, str(v)] for k, v in record.items()])
+
+
+@app.command("settings")
+def settings(
+    store_content: Annotated[
+        bool | None,
+        typer.Option(
+            "--store-content/--no-store-content", help="Keep messages and answers in the ledger (off by default)."
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show or change what the ledger keeps for this tenant."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+    from killtoken_cli.output import info, print_json
+
+    with reported(), connect() as client:
+        current = client.ledger_settings(store_content=store_content)
+    if as_json:
+        print_json(current)
+    elif current["storeContent"]:
+        info("Messages and answers ARE stored in the ledger (shown by `kt requests show`).")
+    else:
+        info("Messages and answers are NOT stored; the ledger keeps tokens, costs and timings only.")

@@ -33,7 +33,7 @@ async def preview(request: Request, tenant: Annotated[Tenant, Depends(calling_te
         provider, model = chosen.provider, chosen.model
     except InvalidRequest:
         provider, model = None, chat.model  # an unroutable model is still worth counting, just not pricing
-    report = runtime.optimizer.report(chat.messages, chat.optimization_mode, provider, model)
+    report = runtime.optimizer.report(chat.messages, chat.optimization_mode, tenant.id, provider, model)
     return {
         "provider": provider,
         "model": model,

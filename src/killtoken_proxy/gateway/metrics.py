@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from killtoken_proxy.money import money_text
 from killtoken_proxy.providers.base import Usage
 
 ZERO = Decimal(0)
@@ -14,7 +15,7 @@ ZERO = Decimal(0)
 
 def money(value: Decimal | None) -> str | None:
     """Money leaves the gateway as a decimal string so no float rounding creeps in."""
-    return None if value is None else format(value, "f")
+    return money_text(value)
 
 
 @dataclass(frozen=True)

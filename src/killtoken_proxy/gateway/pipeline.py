@@ -22,13 +22,14 @@ from killtoken_proxy.gateway import request_fields
 from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.cache_key import cache_key
 from killtoken_proxy.gateway.chat_request import ChatRequest
+from killtoken_proxy.gateway.content import content_record
 from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.exact_cache import ExactCache, status_after_provider
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
 from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer
-from killtoken_proxy.gateway.pricing import cost_usd
+from killtoken_proxy.gateway.pricing import PriceBook
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import Route, credential_hint, route
 from killtoken_proxy.gateway.stored_answer import StoredAnswer
@@ -38,6 +39,7 @@ from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult, Usage
 from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
 from killtoken_proxy.store.ledger import Ledger
+from killtoken_proxy.store.tenant_options import TenantOptions
 from killtoken_proxy.store.tenants import Tenant, TenantStore
 
 
@@ -80,6 +82,7 @@ class Call:
             "provider": self.provider,
             "model": request.model if request else None,
             "optimization_mode": request.optimization_mode if request else None,
+            "cache_mode": request.cache_policy.exact_cache if request else None,
             "credential_id": self.credential.id if self.credential else None,
             **self.record,
         }
@@ -99,6 +102,8 @@ class Gateway:
         limits: Limits,
         optimizer: PromptOptimizer,
         templates: TemplateService,
+        prices: PriceBook,
+        options: TenantOptions,
     ) -> None:
         self._tenants = tenants
         self._limits = limits
@@ -110,6 +115,8 @@ class Gateway:
         self._idempotency = idempotency
         self._optimizer = optimizer
         self._templates = templates
+        self._prices = prices
+        self._options = options
 
     async def chat(self, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
         call = Call(door=door.name)
@@ -143,6 +150,7 @@ class Gateway:
         result, upstream_ms = await self._call_provider(call)
         metrics = self._account(call, result, upstream_ms)
         await self._cache.write(call, result, metrics)
+        self._keep_content(call, result.body)
         return self._answer(call, door, result.body, metrics, result.usage.raw)
 
     # -- stages ------------------------------------------------------------------------------------
@@ -198,8 +206,8 @@ class Gateway:
 
     async def _optimize(self, call: Call) -> None:
         """Rewrite the prompt for its optimization mode; measure_only sends it unchanged and only measures."""
-        assert call.request is not None and call.provider is not None
-        call.request, call.optimization = await self._optimizer.apply(call.request, call.provider)
+        assert call.request is not None and call.provider is not None and call.tenant is not None
+        call.request, call.optimization = await self._optimizer.apply(call.request, call.tenant.id, call.provider)
         call.record["optimization"] = call.optimization.to_json()
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
@@ -218,7 +226,9 @@ class Gateway:
         return adapter.from_response(call.request, upstream.body), upstream.elapsed_ms
 
     def _account(self, call: Call, result: ProviderResult, upstream_ms: float) -> dict[str, Any]:
-        assert call.request is not None and call.provider is not None
+        assert call.request is not None and call.provider is not None and call.tenant is not None
+        quote = self._prices.quote(call.tenant.id, call.provider, call.request.model, result.usage, result.model)
+        call.record["price_source"] = quote.source
         return CallMetrics(
             request_id=call.request_id,
             provider=call.provider,
@@ -226,7 +236,7 @@ class Gateway:
             feature=call.feature,
             optimization_mode=call.request.optimization_mode,
             usage=result.usage,
-            cost_usd=cost_usd(call.provider, result.model, result.usage),
+            cost_usd=quote.cost,
             cache_status=status_after_provider(call.request, result.body),
             total_ms=call.elapsed_ms(),
             upstream_ms=upstream_ms,
@@ -270,8 +280,14 @@ class Gateway:
             },
         )
 
+    def _keep_content(self, call: Call, response: dict[str, Any] | None) -> None:
+        """Messages and answers are stored only for tenants that asked for it (ledger settings)."""
+        if call.tenant is not None and self._options.store_content(call.tenant.id):
+            call.record["content"] = content_record(call.request, response)
+
     def _fail(self, call: Call, error: KillTokenError) -> None:
         self._limits.settle_failure(call, error)
+        self._keep_content(call, None)
         if call.credential is not None:
             error.message = redact(error.message, call.credential.secrets.values())
         error.headers.update(call.response_headers)
@@ -327,6 +343,7 @@ def _ledger_fields(metrics: dict[str, Any], provider_usage: Any) -> dict[str, An
         "completion_tokens": metrics["completionTokens"],
         "total_tokens": metrics["totalTokens"],
         "cached_prompt_tokens": metrics["cachedPromptTokens"],
+        "cache_write_tokens": metrics["cacheWriteTokens"],
         "reasoning_tokens": metrics["reasoningTokens"],
         "usage_reported": metrics["usageReported"],
         "cost_usd": metrics["costUsd"],

@@ -18,16 +18,21 @@ from killtoken_proxy.gateway.optimize.engine import Result, optimize
 from killtoken_proxy.gateway.optimize.messages import Message, texts
 from killtoken_proxy.gateway.optimize.optimizer import MODES
 from killtoken_proxy.gateway.optimize.tokens import Tokenizers
-from killtoken_proxy.gateway.pricing import cost_usd
-from killtoken_proxy.providers.base import Usage
+from killtoken_proxy.gateway.pricing import PriceBook
 
 OFFLOAD_CHARS = 40_000
-PriceLookup = Callable[[str | None, str, int], Decimal | None]
+PriceLookup = Callable[[str | None, str | None, str, int], Decimal | None]  # (tenant, provider, model, tokens)
 
 
-def input_cost_usd(provider: str | None, model: str, tokens: int) -> Decimal | None:
-    """What `tokens` prompt tokens cost on this model; None when it is not priced. Savings read prices only here."""
-    return cost_usd(provider, model, Usage(input_tokens=tokens)) if provider else None
+def input_cost(prices: PriceBook) -> PriceLookup:
+    """What `tokens` prompt tokens cost this tenant on this model (its overrides included); None when unpriced.
+    Savings read prices only here."""
+
+    def price(tenant_id: str | None, provider: str | None, model: str, tokens: int) -> Decimal | None:
+        rates = prices.rates(tenant_id, provider, model) if provider else None
+        return None if rates is None else rates.input * tokens
+
+    return price
 
 
 @dataclass(frozen=True)
@@ -78,20 +83,22 @@ class OptimizationReport:
 
 
 class PromptOptimizer:
-    def __init__(self, tokenizers: Tokenizers, price: PriceLookup = input_cost_usd) -> None:
+    def __init__(self, tokenizers: Tokenizers, price: PriceLookup) -> None:
         self._tokenizers = tokenizers
         self._price = price
 
     def report(
-        self, messages: list[Message], mode: OptimizationMode, provider: str | None, model: str
+        self, messages: list[Message], mode: OptimizationMode, tenant_id: str | None, provider: str | None, model: str
     ) -> OptimizationReport:
         result = optimize(messages, mode, self._tokenizers.for_model(model))
-        savings = {m: self._price(provider, model, result.removed_by(m)) for m in MODES}
+        savings = {m: self._price(tenant_id, provider, model, result.removed_by(m)) for m in MODES}
         return OptimizationReport(result, savings)
 
-    async def apply(self, request: ChatRequest, provider: str) -> tuple[ChatRequest, OptimizationReport]:
+    async def apply(
+        self, request: ChatRequest, tenant_id: str, provider: str
+    ) -> tuple[ChatRequest, OptimizationReport]:
         """The request as it goes upstream (unchanged in measure_only) and what was done to it."""
-        args = (request.messages, request.optimization_mode, provider, request.model)
+        args = (request.messages, request.optimization_mode, tenant_id, provider, request.model)
         size = sum(len(text) for message in request.messages for text in texts(message))
         # A big prompt takes tens of milliseconds of CPU: off the event loop, other requests keep flowing.
         report = await asyncio.to_thread(self.report, *args) if size > OFFLOAD_CHARS else self.report(*args)

@@ -1,0 +1,93 @@
+"""`kt analytics`: the analytics summary in the terminal, with a bar chart of spend per feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from killtoken_cli.shared_options import AsJson, End, Feature, Period, Start
+
+
+def summary(
+    start: Start = None, end: End = None, period: Period = None, feature: Feature = None, as_json: AsJson = False
+) -> None:
+    """Spend, savings, per feature and model, errors and the cache opportunity (last 30 days by default)."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+    from killtoken_cli.output import print_json
+
+    with reported(), connect() as client:
+        report = client.analytics_summary(start=start, end=end, period=period, feature=feature)
+    if as_json:
+        print_json(report)
+        return
+    show(report)
+
+
+def show(report: dict[str, Any]) -> None:
+    from killtoken_cli.output import info
+    from killtoken_cli.report_views import period_line, print_pairs, print_rows, print_spend_chart, usd
+
+    totals, savings = report["totals"], report["savings"]
+    tokens = totals["tokens"]
+    print_pairs(
+        f"KillToken analytics, {period_line(report)}",
+        [
+            ("Requests", f"{totals['requests']:,} ({totals['failed']:,} failed)"),
+            ("Billed calls", f"{totals['billedRequests']:,} ({totals['unpricedRequests']:,} unpriced)"),
+            ("Spend", usd(totals["spendUsd"])),
+            (
+                "Verified savings",
+                f"{usd(savings['verifiedUsd'])} (cache hits {usd(savings['cacheHitsUsd'])}, "
+                f"replays {usd(savings['replaysUsd'])})",
+            ),
+            ("Estimated savings", f"{usd(savings['estimatedUsd'])} (prompt optimization)"),
+            ("Prompt tokens", f"{tokens['prompt']:,} ({tokens['cachedPrompt']:,} cached)"),
+            ("Completion tokens", f"{tokens['completion']:,} ({tokens['reasoning']:,} reasoning)"),
+            ("Cache hits / replays", f"{totals['cacheHits']:,} / {totals['replays']:,}"),
+        ],
+    )
+    if not report["features"]:
+        info("No requests in this period.")
+        return
+    print_spend_chart(report["features"])
+    print_rows(
+        "Per provider and model",
+        ["provider / model", "requests", "spend", "verified", "estimated", "unpriced"],
+        [
+            [
+                f"{m['provider'] or '-'} {m['model'] or ''}".strip(),
+                f"{m['requests']:,}",
+                usd(m["spendUsd"]),
+                usd(m["savings"]["verifiedUsd"]),
+                usd(m["savings"]["estimatedUsd"]),
+                f"{m['unpricedRequests']:,}",
+            ]
+            for m in report["models"]
+        ],
+    )
+    if report["errors"]["total"]:
+        print_rows("Errors", ["code", "count"], [[c, f"{n:,}"] for c, n in report["errors"]["byCode"].items()])
+    _opportunity(report["cacheOpportunity"])
+    if totals["unpricedRequests"]:
+        info(
+            f"{totals['unpricedRequests']:,} billed call(s) had no known price and are left out of the money "
+            "figures. Set one with `kt prices set <provider> <model> --input ... --output ...`."
+        )
+
+
+def _opportunity(chance: dict[str, Any]) -> None:
+    from killtoken_cli.output import info
+    from killtoken_cli.report_views import print_rows, usd
+
+    if not chance["repeatRequests"]:
+        return
+    ttl = f"{chance['ttlSeconds'] / 3600:g} h" if chance["ttlSeconds"] >= 3600 else f"{chance['ttlSeconds']:g} s"
+    print_rows(
+        f"Cache opportunity: identical repeats within {ttl}, sent without a cache read",
+        ["feature", "repeats", "cost"],
+        [[f["feature"], f"{f['repeatRequests']:,}", usd(f["repeatSpendUsd"])] for f in chance["features"]],
+    )
+    info(
+        f'Caching them with cachePolicy {{"exactCache": "read_write"}} would have saved '
+        f"{usd(chance['repeatSpendUsd'])}."
+    )

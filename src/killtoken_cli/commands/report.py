@@ -1,0 +1,82 @@
+"""`kt report roi`: spend, savings by source and net, per feature and model, with the assumptions stated."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from killtoken_cli.shared_options import AsJson, End, Feature, Start
+
+app = typer.Typer(help="Reports: roi.", no_args_is_help=True)
+
+FORMATS = ("table", "md", "csv")
+
+
+@app.command("roi")
+def roi(
+    period: Annotated[str | None, typer.Option(help="30d (default), 24h, 4w or all.")] = None,
+    start: Start = None,
+    end: End = None,
+    feature: Feature = None,
+    fmt: Annotated[str, typer.Option("--format", help="table (default), md or csv.")] = "table",
+    as_json: AsJson = False,
+) -> None:
+    """What KillToken saved against what you spent, over a period."""
+    from killtoken_cli.connection import connect
+    from killtoken_cli.errors import reported
+    from killtoken_cli.output import fail, print_json
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}.", 2)
+    wire = "json" if as_json or fmt == "table" else fmt
+    with reported(), connect() as client:
+        report = client.roi_report(format=wire, period=period, start=start, end=end, feature=feature)
+    if as_json:
+        print_json(report)
+    elif fmt == "table":
+        show(report)
+    else:
+        sys.stdout.write(report)
+
+
+def show(report: dict[str, Any]) -> None:
+    from killtoken_cli.output import info
+    from killtoken_cli.report_views import period_line, print_pairs, print_rows, usd
+
+    savings = report["savings"]
+    scope = f" for {report['feature']}" if report["feature"] else ""
+    rate = report["savingsRate"]
+    print_pairs(
+        f"KillToken ROI{scope}, {period_line(report)}",
+        [
+            ("Requests", f"{report['requests']:,} ({report['unpricedRequests']:,} unpriced)"),
+            ("Spend", usd(report["spendUsd"])),
+            ("Saved by cache hits", usd(savings["cacheHitsUsd"])),
+            ("Saved by replays", usd(savings["replaysUsd"])),
+            ("Saved by optimization (estimated)", usd(savings["estimatedUsd"])),
+            ("Net savings", usd(report["netSavingsUsd"])),
+            ("Cost without KillToken", usd(report["withoutKillTokenUsd"])),
+            ("Savings rate", f"{float(rate):.1%}" if rate is not None else "n/a"),
+            ("Cache opportunity (not yet saved)", usd(report["cacheOpportunityUsd"])),
+        ],
+    )
+    columns = ["requests", "spend", "verified", "estimated", "net savings"]
+    for title, key in (("Per feature", "features"), ("Per model", "models")):
+        print_rows(
+            title,
+            ["feature" if key == "features" else "provider / model", *columns],
+            [
+                [
+                    row.get("feature") or f"{row['provider']} {row['model']}",
+                    f"{row['requests']:,}",
+                    usd(row["spendUsd"]),
+                    usd(row["verifiedSavingsUsd"]),
+                    usd(row["estimatedSavingsUsd"]),
+                    usd(row["netSavingsUsd"]),
+                ]
+                for row in report[key]
+            ],
+        )
+    info("Assumptions:\n" + "\n".join(f"  - {note}" for note in report["assumptions"]))

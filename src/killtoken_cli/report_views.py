@@ -1,0 +1,78 @@
+"""Terminal views of the reports (rich): money for humans, key/value tables, the spend-per-feature bar chart.
+
+The API's numbers are exact decimal strings; these views only round for display.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from typing import Any
+
+BAR_WIDTH = 32
+
+
+def usd(text: str | None) -> str:
+    """$1,234.57 from a dollar up; small amounts keep 4 significant digits ($0.00054), zero is $0."""
+    if text is None:
+        return "n/a"
+    value = Decimal(text)
+    if not value:
+        return "$0"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    return "$" + format(Decimal(f"{value:.4g}").normalize(), "f")
+
+
+def period_line(report: dict[str, Any]) -> str:
+    since = report.get("from") or "the first record"
+    until = report.get("to") or "now"
+    return f"{since} to {until} (UTC)"
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def print_pairs(title: str, pairs: list[tuple[str, str]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("measure", style="bold")
+    table.add_column("value", justify="right")
+    for name, value in pairs:
+        table.add_row(name, value)
+    console().print(table)
+
+
+def print_rows(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console().print(table)
+
+
+def print_spend_chart(features: list[dict[str, Any]]) -> None:
+    """A horizontal bar per feature, scaled to the largest spend."""
+    from rich.bar import Bar
+    from rich.table import Table
+
+    top = max((Decimal(f["spendUsd"]) for f in features), default=Decimal(0))
+    table = Table(title="Spend per feature", title_justify="left", show_header=False, box=None, padding=(0, 1))
+    table.add_column("feature", style="bold", overflow="fold")
+    table.add_column("bar", width=BAR_WIDTH)
+    table.add_column("spend", justify="right")
+    table.add_column("share", justify="right")
+    total = sum((Decimal(f["spendUsd"]) for f in features), Decimal(0))
+    for feature in features:
+        spend = Decimal(feature["spendUsd"])
+        bar = Bar(size=float(top) or 1.0, begin=0, end=float(spend), width=BAR_WIDTH, color="cyan")
+        share = f"{spend / total:.0%}" if total else "-"
+        table.add_row(feature["feature"], bar, usd(feature["spendUsd"]), share)
+    console().print(table)

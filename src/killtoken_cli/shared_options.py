@@ -1,0 +1,19 @@
+"""Command-line options the history, export and report commands share: time range, filters, `--json`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+Start = Annotated[
+    str | None, typer.Option("--from", help="Start, inclusive: 2026-06-01 or an ISO date-time (UTC unless stated).")
+]
+End = Annotated[str | None, typer.Option("--to", help="End, exclusive: a date or an ISO date-time.")]
+Period = Annotated[str | None, typer.Option(help="30d, 24h, 4w or all, instead of --from/--to.")]
+Feature = Annotated[str | None, typer.Option(help="Only this feature tag ((untagged) for untagged traffic).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ProviderFilter = Annotated[str | None, typer.Option("--provider", help="Only this provider.")]
+ModelFilter = Annotated[str | None, typer.Option("--model", help="Only this model.")]
+StatusFilter = Annotated[str | None, typer.Option("--status", help="ok, error or an HTTP status such as 429.")]
+CacheStatusFilter = Annotated[str | None, typer.Option("--cache-status", help="bypass, miss, hit or write.")]

@@ -1,0 +1,1 @@
+"""Reports over the ledger: analytics summary, ROI, CSV export; all built from rollups, never full scans."""

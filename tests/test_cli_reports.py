@@ -1,0 +1,135 @@
+"""`kt analytics`, `kt export`, `kt report roi`, `kt prices` and `kt requests` filters, in-process."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from killtoken_cli.main import app
+from killtoken_proxy.reports.csv_export import HEADER
+from killtoken_proxy.settings import Settings
+from tests.fakes.ledger_records import varied
+from tests.fakes.live_app import seed_ledger, tenant_ids
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def seeded(settings: Settings) -> list[dict]:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    me = tenant_ids(settings, "default")["default"]
+    records = varied(600)
+    for r in records:
+        r["tenant_id"] = me if r["tenant_id"] == "tn_a" else "tn_someone_else"
+    seed_ledger(settings, records)
+    return [r for r in records if r["tenant_id"] == me]
+
+
+def kt(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_analytics_shows_totals_and_a_spend_bar_per_feature(seeded: list[dict]):
+    code, out, err = kt("analytics", "--period", "all")
+    assert code == 0, err
+    chart = out[out.index("Spend per feature") :]
+    top = next(line for line in chart.splitlines()[1:] if "%" in line)
+    assert "█" * 20 in top  # the largest spend gets the full bar
+    for feature in ("weekly-summary", "content-moderation", "(untagged)", "search"):
+        assert feature in out
+    assert "Cache opportunity" in out and "unpriced" in out
+    code, out, _ = kt("analytics", "--period", "all", "--json")
+    summary = json.loads(out)
+    assert summary["totals"]["requests"] == len(seeded)
+    code, out, _ = kt("report", "roi", "--period", "all", "--json")
+    assert Decimal(json.loads(out)["spendUsd"]) == Decimal(summary["totals"]["spendUsd"])
+
+
+def test_export_requests_as_csv_and_json(seeded: list[dict], tmp_path: Path):
+    target = tmp_path / "out" / "requests.csv"
+    code, _, err = kt("export", "requests", "--out", str(target), "--period", "all")
+    assert code == 0, err
+    assert f"Wrote {len(seeded):,} request(s)" in err
+    header, *rows = list(csv.reader(io.StringIO(target.read_text())))
+    assert tuple(header) == HEADER and len(rows) == len(seeded)
+
+    as_json = tmp_path / "requests.json"
+    code, _, err = kt("export", "requests", "--out", str(as_json), "--format", "json", "--status", "error")
+    assert code == 0, err
+    records = json.loads(as_json.read_text())
+    errors = sorted(r["id"] for r in seeded if r["status"] != 200)
+    assert [r["id"] for r in records] == errors and all("tenant_id" not in r for r in records)
+    assert not list(tmp_path.glob(".*"))  # temp files renamed into place
+
+    analytics = tmp_path / "analytics.json"
+    assert kt("export", "analytics", "--out", str(analytics), "--period", "all")[0] == 0
+    assert json.loads(analytics.read_text())["daily"]
+
+
+def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
+    code, out, err = kt("report", "roi", "--period", "all")
+    assert code == 0, err
+    assert "Net savings" in out and "Per feature" in out and "Assumptions" in err
+    code, out, _ = kt("report", "roi", "--period", "all", "--format", "md", "--feature", "search")
+    assert out.startswith("# KillToken ROI for feature `search`") and "## Assumptions" in out
+    code, out, _ = kt("report", "roi", "--period", "all", "--format", "csv")
+    assert next(csv.reader(io.StringIO(out)))[0] == "section"
+    assert kt("report", "roi", "--format", "xlsx")[0] == 2
+
+
+def test_prices_set_list_show_and_remove(seeded: list[dict]):
+    code, _, err = kt(
+        "prices",
+        "set",
+        "openai_compatible",
+        "org/my-model",
+        "--input",
+        "0.5",
+        "--output",
+        "1.5",
+        "--cached-input",
+        "0.1",
+    )
+    assert code == 0, err
+    listed = json.loads(kt("prices", "list", "--json")[1])
+    assert [(p["model"], p["input"], p["cachedInput"], p["cacheWrite"]) for p in listed] == [
+        ("org/my-model", "0.5", "0.1", None)
+    ]
+    shown = json.loads(kt("prices", "show", "openai_compatible", "org/my-model", "--json")[1])
+    assert shown["source"] == "override" and shown["cacheWrite"] == "0.5"
+    assert "org/my-model" in kt("prices", "list")[1]
+    assert kt("prices", "remove", "openai_compatible", "org/my-model")[0] == 0
+    code, _, err = kt("prices", "show", "openai_compatible", "org/my-model")
+    assert code == 1 and "kt prices set" in err
+    code, _, err = kt("prices", "set", "openai", "m", "--input", "-3", "--output", "1")
+    assert code == 1 and "invalid_price" in err
+
+
+def test_requests_list_filters_and_pages(seeded: list[dict]):
+    code, out, err = kt("requests", "list", "--feature", "search", "--status", "ok", "--limit", "5", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    expected = sorted((r["id"] for r in seeded if r["feature"] == "search" and r["status"] == 200), reverse=True)
+    assert [r["id"] for r in rows] == expected[:5]
+    assert f"--before {expected[4]}" in err
+    older = json.loads(
+        kt("requests", "list", "--feature", "search", "--status", "ok", "--before", expected[4], "--json")[1]
+    )
+    assert older[0]["id"] == expected[5]
+    assert "unpriced" in kt("requests", "list", "--provider", "openai_compatible", "--status", "ok")[1]
+    code, _, err = kt("requests", "list", "--cache-status", "lukewarm")
+    assert code == 1 and "invalid_filter" in err
+
+
+def test_requests_settings_turns_content_storage_on_and_off(seeded: list[dict]):
+    assert json.loads(kt("requests", "settings", "--json")[1]) == {"storeContent": False}
+    code, _, err = kt("requests", "settings", "--store-content")
+    assert code == 0 and "ARE stored" in err
+    assert json.loads(kt("requests", "settings", "--no-store-content", "--json")[1]) == {"storeContent": False}
