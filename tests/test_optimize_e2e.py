@@ -109,3 +109,28 @@ def test_unpriced_models_report_tokens_but_no_money(openai_gateway: LiveGateway,
     assert metrics["optimization"]["tokensRemoved"] > 0
     assert metrics["optimization"]["estimatedSavingsUsd"] is None and metrics["estimatedSavingsUsd"] == "0"
     assert fake_openai.received[-1].body["messages"][0]["content"] == "Be brief.\n\nOk."
+
+
+def test_measure_only_traffic_shows_what_each_mode_would_save_per_feature(
+    gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    """The shadow estimate users need before turning optimization on, in the summary and the ROI report."""
+    gateway.add_credential("openai", baseUrl=fake_openai.base_url)
+    body = {**rag_request(), "metadata": {"feature": "rag-answers"}}
+    shadows = []
+    with gateway.client() as http:
+        for _ in range(2):
+            response = http.post("/v1/chat", json=body)
+            assert response.status_code == 200, response.text
+            shadows.append(response.json()["killtoken"]["metrics"]["optimization"]["shadow"])
+        summary = http.get("/v1/analytics/summary", params={"period": "all"}).json()
+        roi = http.get("/v1/reports/roi", params={"period": "all"}).json()
+
+    expected = {mode: str(sum(Decimal(s[mode]["estimatedSavingsUsd"]) for s in shadows)) for mode in shadows[0]}
+    assert Decimal(expected["balanced"]) > 0
+    feature = next(f for f in summary["features"] if f["feature"] == "rag-answers")
+    assert {m: Decimal(v) for m, v in feature["potentialSavingsUsd"].items()} == {
+        m: Decimal(v) for m, v in expected.items()
+    }
+    roi_feature = next(f for f in roi["features"] if f["feature"] == "rag-answers")
+    assert roi_feature["potentialSavingsUsd"] == feature["potentialSavingsUsd"]

@@ -209,6 +209,7 @@ class Gateway:
         assert call.request is not None and call.provider is not None and call.tenant is not None
         call.request, call.optimization = await self._optimizer.apply(call.request, call.tenant.id, call.provider)
         call.record["optimization"] = call.optimization.to_json()
+        call.record["potential_savings_usd"] = call.optimization.potential_savings()
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None

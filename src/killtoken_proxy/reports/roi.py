@@ -41,6 +41,8 @@ def _row(totals: Totals) -> dict[str, Any]:
         "netSavingsUsd": money_text(savings),
         "withoutKillTokenUsd": money_text(totals.spend + savings),
         "cacheOpportunityUsd": money_text(totals.repeat_spend),
+        # What each optimization mode would have saved on this traffic (the optimizer's shadow estimate).
+        "potentialSavingsUsd": {mode: money_text(v) for mode, v in sorted(totals.potential.items())},
     }
 
 
@@ -60,6 +62,8 @@ def assumptions(total: Totals, ttl_seconds: float) -> list[str]:
         "KillToken runs locally and costs nothing per request, so net savings equal gross savings.",
         f"Cache opportunity is not part of savings: it is what an exact cache in read_write mode with a "
         f"{ttl_seconds:g} s TTL would have saved on repeated identical requests sent without a cache read.",
+        "Potential savings per optimization mode are the optimizer's shadow estimate on the same traffic "
+        "(tokens each mode would remove times the input price); they are not part of savings.",
         "Times are UTC; the period is [from, to).",
     ]
     if total.unpriced:
@@ -153,6 +157,10 @@ def roi_markdown(report: dict[str, Any]) -> str:
         f"| Cost without KillToken | ${report['withoutKillTokenUsd']} |",
         f"| Savings rate | {report['savingsRate'] if report['savingsRate'] is not None else 'n/a'} |",
         f"| Cache opportunity (not yet saved) | ${report['cacheOpportunityUsd']} |",
+        *(
+            f"| Optimization opportunity, `{mode}` (not yet saved) | ${amount} |"
+            for mode, amount in report["potentialSavingsUsd"].items()
+        ),
     ]
     for title, key, label in (("Per feature", "features", "Feature"), ("Per model", "models", "Model")):
         lines += ["", f"## {title}", "", f"| {label} | Requests | Spend | Verified | Estimated | Net savings |"]

@@ -48,6 +48,10 @@ class OptimizationReport:
     def savings_usd(self) -> Decimal | None:
         return self.savings_by_mode[self.result.mode]
 
+    def potential_savings(self) -> dict[str, str]:
+        """What each mode would save on this request (the ledger's `potential_savings_usd`, summed by reports)."""
+        return {mode: text for mode in MODES[1:] if (text := money(self.savings_by_mode[mode])) is not None}
+
     def to_json(self) -> dict[str, Any]:
         """`killtoken.metrics.optimization` and the ledger's `optimization` field (documented in the README)."""
         result = self.result
