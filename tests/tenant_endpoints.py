@@ -14,12 +14,12 @@ from typing import Any
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # may hold {credential} or {request}: ids of resources owned by one tenant
+    path: str  # may hold {credential}, {request} or {template}: ids of resources owned by one tenant
     body: dict[str, Any] | None = None
     destructive: bool = False  # walk it last: it removes the resource it names
 
     def url(self, owned: Owned) -> str:
-        return self.path.format(credential=owned.credential, request=owned.request)
+        return self.path.format(credential=owned.credential, request=owned.request, template=owned.template)
 
     @property
     def names_a_resource(self) -> bool:
@@ -36,9 +36,10 @@ class Owned:
     credential: str
     request: str
     marker: str
+    template: str = "tpl_01m8zz00000000000000000000"  # tests that need none get an id nobody owns
 
     def ids(self) -> tuple[str, ...]:
-        return (self.credential, self.request, self.marker)
+        return (self.credential, self.request, self.marker, self.template)
 
 
 def chat_payload(feature: str | None = None) -> dict[str, Any]:
@@ -62,8 +63,22 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/v1/provider-credentials/{credential}/test", {"model": "llama-3.1-8b"}),
     Endpoint("GET", "/v1/requests"),
     Endpoint("GET", "/v1/requests/{request}"),
+    Endpoint("GET", "/v1/templates"),
+    Endpoint("POST", "/v1/templates", {"name": "isolation-probe", "messages": [{"role": "user", "content": "Hi"}]}),
+    Endpoint("GET", "/v1/templates/{template}"),
+    Endpoint("PATCH", "/v1/templates/{template}", {"description": "changed"}),
+    Endpoint("POST", "/v1/templates/{template}/render", {"variables": {"name": "x"}}),
+    Endpoint("POST", "/v1/optimize/preview", chat_payload()),
+    Endpoint("GET", "/v1/analytics/summary?period=all"),
+    Endpoint("GET", "/v1/exports/requests.csv?period=all"),
+    Endpoint("GET", "/v1/exports/analytics.json?period=all"),
+    Endpoint("GET", "/v1/reports/roi?period=all"),
+    Endpoint("GET", "/v1/cache/stats"),
+    Endpoint("GET", "/v1/prices"),
+    Endpoint("GET", "/v1/ledger/settings"),
+    Endpoint("GET", "/v1/openai/models"),
+    Endpoint("DELETE", "/v1/templates/{template}", destructive=True),
     Endpoint("DELETE", "/v1/provider-credentials/{credential}", destructive=True),
-    # Templates, analytics and exports: add their rows here as those endpoints land.
 )
 
 

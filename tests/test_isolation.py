@@ -18,18 +18,34 @@ from tests.tenant_endpoints import Owned, chat_payload, in_safe_order
 
 def _unknown(owned: Owned) -> Owned:
     """Ids of the same shape that belong to nobody."""
-    return Owned(credential=owned.credential[:-6] + "zzzzzz", request=owned.request[:-6] + "zzzzzz", marker="none")
+    return Owned(
+        credential=owned.credential[:-6] + "zzzzzz",
+        request=owned.request[:-6] + "zzzzzz",
+        marker="none",
+        template=owned.template[:-6] + "zzzzzz",
+    )
 
 
 def _without_ids(text: str, owned: Owned) -> str:
-    return text.replace(owned.credential, "<id>").replace(owned.request, "<id>")
+    for own_id in (owned.credential, owned.request, owned.template):
+        text = text.replace(own_id, "<id>")
+    return text
 
 
 def _setup(client: httpx.Client, fake: FakeOpenAI, marker: str) -> Owned:
     credential = add_credential(client, fake.base_url)["id"]
     chat = client.post("/v1/chat", json=chat_payload(feature=marker))
     assert chat.status_code == 200, chat.text
-    return Owned(credential=credential, request=chat.headers["x-killtoken-request-id"], marker=marker)
+    template = client.post(
+        "/v1/templates", json={"name": f"{marker}-greeting", "messages": [{"role": "user", "content": "Hi {{name}}"}]}
+    )
+    assert template.status_code == 201, template.text
+    return Owned(
+        credential=credential,
+        request=chat.headers["x-killtoken-request-id"],
+        marker=marker,
+        template=template.json()["id"],
+    )
 
 
 def test_tenant_b_can_never_reach_tenant_a_data(gateway: LiveGateway, fake_openai: FakeOpenAI):
