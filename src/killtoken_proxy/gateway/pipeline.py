@@ -7,7 +7,6 @@ cache, optimization, the provider call, accounting, ledger and the response.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError
 from killtoken_proxy.gateway import request_fields
@@ -206,7 +206,7 @@ class Gateway:
 
 def _json(raw: bytes) -> Any:
     try:
-        return json.loads(raw) if raw.strip() else None
+        return json_codec.loads(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError, UpstreamError
 from killtoken_proxy.providers.base import UpstreamRequest
 
@@ -37,12 +37,12 @@ async def send(client: httpx.AsyncClient, request: UpstreamRequest, provider: st
     except httpx.HTTPError as exc:
         raise UpstreamError(f"The call to {provider} failed: {type(exc).__name__}.") from None
     elapsed_ms = (time.perf_counter() - started) * 1000
-    text = response.text
+    content = response.content
     try:
-        body = json.loads(text) if text else None
+        body = json_codec.loads(content) if content else None
     except ValueError:
         body = None
-    return UpstreamResponse(response.status_code, response.headers, body, text, elapsed_ms)
+    return UpstreamResponse(response.status_code, response.headers, body, response.text, elapsed_ms)
 
 
 def first_message(body: Any) -> str | None:
