@@ -64,17 +64,25 @@ async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
     return server.started
 
 
-def serve(settings: Settings, *, log_level: str = "info") -> bool:
-    """Blocks until shutdown; returns False when the server never started."""
+def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> bool:
+    """Blocks until shutdown; returns False when the server never started.
+
+    uvloop and httptools when installed ("auto"; uvloop is not on Windows); no access log unless asked,
+    since a log line per request costs more CPU than the rest of uvicorn's work on it.
+    """
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        access_log=access_log,
+        loop="auto",
+        http="auto",
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    return asyncio.run(_serve(_Server(config), settings))
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        return runner.run(_serve(_Server(config), settings))
 
 
 def read_daemon_file(settings: Settings) -> dict[str, object] | None:
