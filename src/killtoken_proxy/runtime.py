@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-import httpx
 from tinydb import TinyDB
 
 from killtoken_proxy.credential_service import CredentialService
@@ -20,6 +19,7 @@ from killtoken_proxy.store.credentials import CredentialStore
 from killtoken_proxy.store.ledger import Ledger
 from killtoken_proxy.store.lock import StoreLock
 from killtoken_proxy.store.tenants import TenantStore
+from killtoken_proxy.upstream_client import UpstreamClient
 
 log = logging.getLogger("killtoken")
 
@@ -32,7 +32,7 @@ class Runtime:
         self.adapters = dict(adapters) if adapters is not None else default_adapters()
         self.lock = StoreLock(settings.paths.lock_file, settings.paths.daemon_file)
         self._db: TinyDB | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: UpstreamClient | None = None
         self._gateway: Gateway | None = None
 
     def open(self) -> None:
@@ -60,11 +60,7 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(s.upstream_read_timeout, connect=s.upstream_connect_timeout),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            follow_redirects=False,
-        )
+        self._http = UpstreamClient(connect_timeout=s.upstream_connect_timeout, read_timeout=s.upstream_read_timeout)
         self.ledger.start()
         self._gateway = Gateway(
             tenants=self.tenants,

@@ -12,6 +12,7 @@ import httpx
 from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError, UpstreamError
 from killtoken_proxy.providers.base import UpstreamRequest
+from killtoken_proxy.upstream_client import UpstreamClient
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,11 @@ class UpstreamResponse:
 async def send(client: httpx.AsyncClient, request: UpstreamRequest, provider: str) -> UpstreamResponse:
     started = time.perf_counter()
     try:
-        response = await client.post(request.url, content=request.body, headers=request.headers)
+        if isinstance(client, UpstreamClient):  # the daemon's client: straight onto aiohttp (a third of the CPU)
+            status, headers, content = await client.exchange(request.url, request.body, request.headers)
+        else:
+            response = await client.post(request.url, content=request.body, headers=request.headers)
+            status, headers, content = response.status_code, response.headers, response.content
     except httpx.TimeoutException:
         raise UpstreamError(f"{provider} did not answer in time.", code="upstream_timeout", status=504) from None
     except httpx.ConnectError:
@@ -37,12 +42,11 @@ async def send(client: httpx.AsyncClient, request: UpstreamRequest, provider: st
     except httpx.HTTPError as exc:
         raise UpstreamError(f"The call to {provider} failed: {type(exc).__name__}.") from None
     elapsed_ms = (time.perf_counter() - started) * 1000
-    content = response.content
     try:
         body = json_codec.loads(content) if content else None
     except ValueError:
         body = None
-    return UpstreamResponse(response.status_code, response.headers, body, response.text, elapsed_ms)
+    return UpstreamResponse(status, headers, body, content.decode("utf-8", "replace"), elapsed_ms)
 
 
 def first_message(body: Any) -> str | None:
