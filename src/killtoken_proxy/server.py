@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -53,6 +54,11 @@ async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
     while not server.started and not task.done():
         await asyncio.sleep(0.02)
     if server.started:
+        # Everything built so far (modules, the app, the loaded store) lives until exit: move it out of
+        # the collector's reach, so a full collection under load scans only what requests allocate
+        # (~80k objects fewer: a full pass over them took 10-60 ms here, a pause for every request in flight).
+        gc.collect()
+        gc.freeze()
         write_json_atomically(
             settings.paths.daemon_file,
             {"pid": os.getpid(), "url": settings.url, "started_at": datetime.now(UTC).isoformat()},
@@ -62,6 +68,15 @@ async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
     finally:
         settings.paths.daemon_file.unlink(missing_ok=True)
     return server.started
+
+
+def _warm_up() -> None:
+    """One-time costs paid before listening instead of by the first request: genai-prices imports and
+    parses its price table on first use (~300 ms)."""
+    from genai_prices import Usage, calc_price
+
+    with contextlib.suppress(Exception):  # only a warm-up: the request path reports real pricing problems
+        calc_price(Usage(input_tokens=1, output_tokens=1), model_ref="gpt-4o-mini", provider_id="openai")
 
 
 def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> bool:
@@ -81,6 +96,7 @@ def serve(settings: Settings, *, log_level: str = "info", access_log: bool = Fal
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+    _warm_up()
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         return runner.run(_serve(_Server(config), settings))
 
