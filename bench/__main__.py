@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[0.0, 50.0], help="fake upstream latencies")
     parser.add_argument("--soak-requests", type=int, help="memory soak size (default 100000; quick 10000; 0 skips)")
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="time limit of the soak")
+    parser.add_argument(
+        "--usage-variants",
+        type=int,
+        default=10_007,
+        help="distinct token counts the fake upstream cycles through (real traffic rarely repeats one; 1: fixed)",
+    )
     parser.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM peer")
     parser.add_argument(
         "--litellm-venv",
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         latencies_ms=tuple(args.latency_ms),
         soak_requests=args.soak_requests if args.soak_requests is not None else (10_000 if quick else 100_000),
         soak_seconds=args.soak_seconds,
+        usage_variants=args.usage_variants,
         litellm_script=litellm_script,
         work=work,
     )

@@ -7,13 +7,14 @@ driver spends a few microseconds per request and the gateway under test is what 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-HIT_MARKER = b'"cacheStatus":"hit"'
+METRICS_HEADER = b"\r\nx-killtoken-metrics:"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Target:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     body_for: Callable[[int], bytes] | None = None  # unique bodies (the memory soak)
+    count_hits: bool = False  # read x-killtoken-metrics' cacheStatus on every answer
 
     def host_port(self) -> tuple[str, int]:
         parts = urlsplit(self.url)
@@ -147,6 +149,7 @@ class Driver:
         deadline = time.perf_counter() + max_seconds
         body_for = self.target.body_for
         to_bytes = self.target.request_bytes
+        count_hits = self.target.count_hits
 
         async def worker(connection: _Connection) -> None:
             clock = time.perf_counter
@@ -161,13 +164,28 @@ class Driver:
                     state["errors"] += 1
                     if not first_error:
                         first_error.append(f"HTTP {status}: {head[:300].decode('latin-1')}")
-                elif HIT_MARKER in head:
+                elif count_hits and cache_status(head) == "hit":
                     state["hits"] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in self._connections))
         seconds = time.perf_counter() - started
         return BlockResult(latencies, seconds, state["errors"], state["hits"], first_error[0] if first_error else None)
+
+
+def cache_status(head: bytes) -> str | None:
+    """`cacheStatus` from the x-killtoken-metrics header of a raw response head, if there is one."""
+    start = head.lower().find(METRICS_HEADER)
+    if start < 0:
+        return None
+    start += len(METRICS_HEADER)
+    end = head.find(b"\r\n", start)
+    try:
+        metrics = json.loads(head[start : end if end >= 0 else len(head)])
+    except ValueError:
+        return None
+    status = metrics.get("cacheStatus") if isinstance(metrics, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

@@ -30,9 +30,10 @@ def python_of(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
-def start_upstream(work: Path, latency_ms: float) -> Child:
+def start_upstream(work: Path, latency_ms: float, usage_variants: int) -> Child:
     port = free_port()
     argv = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--latency-ms", str(latency_ms)]
+    argv += ["--usage-variants", str(usage_variants)]
     child = start(f"upstream-{latency_ms:g}ms", argv, port, work / f"upstream-{latency_ms:g}ms.log", env=_env())
     child.extra["base_url"] = f"http://127.0.0.1:{port}/v1"
     return child

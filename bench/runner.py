@@ -35,6 +35,7 @@ class Plan:
     latencies_ms: tuple[float, ...]
     soak_requests: int
     soak_seconds: float
+    usage_variants: int
     litellm_script: Path | None
     work: Path
 
@@ -73,6 +74,7 @@ def _kt_target(name: str, kt: Child, cache_mode: str) -> Target:
         kt.extra["base_url"] + "/v1/openai/chat/completions",
         _body(cachePolicy={"exactCache": cache_mode}),
         {"authorization": f"Bearer {kt.extra['key']}", "x-killtoken-feature": "bench"},
+        count_hits=cache_mode != "bypass",
     )
 
 
@@ -212,7 +214,9 @@ async def _for_latency(run: Run, latency: float, upstream: Child, litellm: Child
 async def execute(plan: Plan) -> Run:
     run = Run(plan, load_before=load_average())
     _time_help(run)
-    upstreams = {latency: gateways.start_upstream(plan.work, latency) for latency in plan.latencies_ms}
+    upstreams = {
+        latency: gateways.start_upstream(plan.work, latency, plan.usage_variants) for latency in plan.latencies_ms
+    }
     litellm = None
     try:
         if plan.litellm_script is not None:

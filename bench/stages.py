@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import secrets
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import Headers
 
 from bench.upstream import OK as UPSTREAM_ANSWER
+from bench.upstream import USAGE_VARIANTS, _completion
 
 BODY = (
     b'{"model":"gpt-4.1-mini","messages":[{"role":"system","content":"You are terse."},'
@@ -69,10 +72,13 @@ def _open_runtime(home: Path) -> Any:
 
 
 class _CannedClient:
-    """Stands in for UpstreamClient.exchange: the upstream's answer without the network."""
+    """Stands in for UpstreamClient.exchange: the fake upstream's answers (token counts vary) without the network."""
+
+    def __init__(self) -> None:
+        self._answers = itertools.cycle([_completion(v).split(b"\r\n\r\n", 1)[1] for v in range(USAGE_VARIANTS)])
 
     async def exchange(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Mapping[str, str], bytes]:
-        return 200, {"x-request-id": "req_bench"}, UPSTREAM_BODY
+        return 200, {"x-request-id": "req_bench"}, next(self._answers)
 
 
 def stage_table(runtime: Any, key: str) -> tuple[list[tuple[str, float]], dict[str, Any]]:
@@ -115,6 +121,12 @@ def stage_table(runtime: Any, key: str) -> tuple[list[tuple[str, float]], dict[s
         ).to_json()
 
     built = metrics()
+    fresh = iter(range(10**9))
+
+    def price_miss() -> object:  # real traffic: token counts rarely repeat, so the LRU rarely hits
+        n = next(fresh)
+        return cost_usd("openai", result.model, replace(result.usage, input_tokens=1000 + n))
+
     stages: list[tuple[str, Callable[[], object]]] = [
         ("Call() (request id, timestamp)", lambda: pipeline.Call(door="openai")),
         ("parse JSON body", lambda: request_fields.require_object(json_codec.loads(BODY))),
@@ -132,6 +144,7 @@ def stage_table(runtime: Any, key: str) -> tuple[list[tuple[str, float]], dict[s
             lambda: adapter.from_response(request, json_codec.loads(UPSTREAM_BODY)),
         ),
         ("price lookup (lru_cache hit)", lambda: cost_usd("openai", result.model, result.usage)),
+        ("price lookup (new token counts)", price_miss),
         ("CallMetrics(...).to_json()", metrics),
         ("x-killtoken-metrics header", lambda: header_value(built)),
         (
@@ -211,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     width = max(len(name) for name, _ in rows)
     for name, us in rows:
         print(f"{name:<{width}}  {us:8.1f} us")
-    print(f"{'sum of the stages above':<{width}}  {sum(us for _, us in rows):8.1f} us")
+    paid = sum(us for name, us in rows if "lru_cache hit" not in name)  # real traffic misses the price LRU
+    print(f"{'sum of the stages (price: new token counts)':<{width}}  {paid:8.1f} us")
     print(
         f"{'Gateway.chat on a canned upstream':<{width}}  {whole:8.1f} us  (stages + aiohttp-free send + ledger queue)"
     )
