@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         default=10_007,
         help="distinct token counts the fake upstream cycles through (real traffic rarely repeats one; 1: fixed)",
     )
+    parser.add_argument(
+        "--fresh-kt",
+        action="store_true",
+        help="a new kt serve on an empty store for every round and concurrency (keeps a ledger whose "
+        "write cost grows with its size from drifting the numbers; for comparing transport changes)",
+    )
     parser.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM peer")
     parser.add_argument(
         "--litellm-venv",
@@ -72,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         soak_requests=args.soak_requests if args.soak_requests is not None else (10_000 if quick else 100_000),
         soak_seconds=args.soak_seconds,
         usage_variants=args.usage_variants,
+        fresh_kt=args.fresh_kt,
         litellm_script=litellm_script,
         work=work,
     )

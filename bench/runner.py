@@ -36,6 +36,7 @@ class Plan:
     soak_requests: int
     soak_seconds: float
     usage_variants: int
+    fresh_kt: bool  # a new kt serve (empty store) for every round and concurrency
     litellm_script: Path | None
     work: Path
 
@@ -61,7 +62,7 @@ class Run:
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     notes: list[str] = field(default_factory=list)
-    ledger_records: dict[str, int | None] = field(default_factory=dict)
+    ledger_records: dict[str, int] = field(default_factory=dict)
 
 
 def _body(messages: list[dict[str, str]] = PROMPT, **extra: Any) -> bytes:
@@ -112,18 +113,49 @@ async def _block(
     return result, cpu, driver_cpu
 
 
-async def _matrix(run: Run, latency: float, rows: dict[str, Any]) -> None:
+class _KtUnderTest:
+    """The `kt serve` being measured at one latency; with `fresh_kt`, restarted on an empty store per group."""
+
+    def __init__(self, run: Run, upstream: Child, tag: str) -> None:
+        self._run, self._upstream, self._tag = run, upstream, tag
+        self._child: Child | None = None
+        self._started = 0
+        self.records = 0
+
+    def current(self, fresh: bool) -> Child:
+        if self._child is None or fresh:
+            self.stop()
+            tag = f"{self._tag}-{self._started}"
+            self._child = gateways.start_kt(self._run.plan.work, self._upstream.extra["base_url"], tag)
+            self._started += 1
+        return self._child
+
+    def stop(self) -> None:
+        if self._child is not None:
+            _remember_peak(self._run, "kt", self._child)
+            self._child.stop()
+            self.records += _ledger_records(Path(self._child.extra["home"])) or 0
+            self._child = None
+
+
+async def _matrix(run: Run, latency: float, upstream: Child, passthrough: Child, litellm: Child | None) -> None:
     plan = run.plan
     shuffle = random.Random(f"{latency}")
-    for round_number in range(plan.rounds):
-        for concurrency in plan.concurrencies:
-            order = list(rows)
-            shuffle.shuffle(order)
-            for row in order:
-                target, pid = rows[row]
-                result, cpu, driver_cpu = await _block(target, pid, concurrency, plan)
-                run.blocks.append(Block(row, latency, concurrency, round_number, result, cpu, driver_cpu))
-                _progress(row, latency, concurrency, round_number, result, cpu)
+    kt = _KtUnderTest(run, upstream, f"{latency:g}ms")
+    try:
+        for round_number in range(plan.rounds):
+            for concurrency in plan.concurrencies:
+                rows = _targets(upstream, passthrough, kt.current(plan.fresh_kt), litellm, latency)
+                order = list(rows)
+                shuffle.shuffle(order)
+                for row in order:
+                    target, pid = rows[row]
+                    result, cpu, driver_cpu = await _block(target, pid, concurrency, plan)
+                    run.blocks.append(Block(row, latency, concurrency, round_number, result, cpu, driver_cpu))
+                    _progress(row, latency, concurrency, round_number, result, cpu)
+    finally:
+        kt.stop()
+    run.ledger_records[f"{latency:g}ms"] = kt.records
 
 
 def _progress(
@@ -198,17 +230,12 @@ def _time_help(run: Run) -> None:
 
 
 async def _for_latency(run: Run, latency: float, upstream: Child, litellm: Child | None) -> None:
-    tag = f"{latency:g}ms"
-    passthrough = gateways.start_passthrough(run.plan.work, upstream.extra["base_url"], tag)
-    kt = gateways.start_kt(run.plan.work, upstream.extra["base_url"], tag)
+    passthrough = gateways.start_passthrough(run.plan.work, upstream.extra["base_url"], f"{latency:g}ms")
     try:
-        await _matrix(run, latency, _targets(upstream, passthrough, kt, litellm, latency))
+        await _matrix(run, latency, upstream, passthrough, litellm)
         _remember_peak(run, "passthrough", passthrough)
-        _remember_peak(run, "kt", kt)
     finally:
-        kt.stop()
         passthrough.stop()
-    run.ledger_records[tag] = _ledger_records(Path(kt.extra["home"]))
 
 
 async def execute(plan: Plan) -> Run:
