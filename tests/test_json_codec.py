@@ -26,11 +26,12 @@ def test_store_files_keep_values_orjson_cannot_encode(tmp_path: Path):
     assert json.loads(path.read_bytes())["t"]["1"]["huge"] == huge
 
 
-def test_loads_accepts_what_the_standard_library_accepts_and_rejects_garbage():
+def test_loads_takes_json_orjson_refuses_and_rejects_what_is_not_json():
     assert json_codec.loads(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
     assert json_codec.loads('{"s": "\\ud800"}') == {"s": "\ud800"}  # lone surrogate: orjson says no
-    with pytest.raises(ValueError):
-        json_codec.loads(b"{not json")
+    for not_json in (b"{not json", b'{"a": NaN}', b'{"a": -Infinity}'):
+        with pytest.raises(ValueError):
+            json_codec.loads(not_json)
 
 
 def test_header_json_is_ascii_and_round_trips():
@@ -60,9 +61,8 @@ def test_non_ascii_round_trips_through_the_gateway(openai_gateway: LiveGateway, 
 
 
 def test_invalid_json_body_is_a_clear_400(openai_gateway: LiveGateway):
-    with openai_gateway.client() as http:
-        response = http.post(
-            "/v1/chat", content=b'{"provider": "openai", "model": ', headers={"content-type": "application/json"}
-        )
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_json"
+    for body in (b'{"provider": "openai", "model": ', b'{"provider": "openai", "temperature": NaN}'):
+        with openai_gateway.client() as http:
+            response = http.post("/v1/chat", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_json"

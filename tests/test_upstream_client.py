@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -155,3 +156,18 @@ def test_the_environment_proxy_is_used_for_provider_calls(
     assert response.status_code == 200, response.text
     assert RecordingProxy.seen == [f"POST {fake_openai.base_url}/chat/completions"]
     assert fake_openai.received == []  # it went through the proxy, not around it
+
+
+def test_a_per_call_timeout_replaces_the_clients(silent: Any):
+    from killtoken_proxy.upstream_client import UpstreamClient
+
+    async def scenario() -> None:
+        client = UpstreamClient(connect_timeout=30, read_timeout=300)
+        try:
+            call = client.exchange(silent("hang").base_url + "/chat/completions", b"{}", {}, timeout=0.2)
+            with pytest.raises(httpx.TimeoutException):
+                await asyncio.wait_for(call, 20)  # the client's own 300 s would end here as asyncio's TimeoutError
+        finally:
+            await client.aclose()
+
+    asyncio.run(scenario())

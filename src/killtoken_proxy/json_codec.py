@@ -1,8 +1,8 @@
 """JSON on the request path and in the store: orjson (10-30x faster than `json`), `json` where orjson says no.
 
-orjson rejects what the standard library accepts (NaN literals, lone surrogates, integers beyond
-64 bits when encoding) and reads integers beyond 64 bits as floats; those rare inputs take the
-`json` path, so every document that worked before still works.
+orjson refuses a few things the standard library takes (lone surrogates when parsing, integers beyond
+64 bits when encoding); those rare inputs take the `json` path. NaN and Infinity are not JSON and are
+refused by both paths. orjson reads integers beyond 64 bits as floats.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ from typing import Any
 import orjson
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON; raises ValueError (as `json.loads` does) when it is not JSON."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_not_json)
 
 
 def dumps(value: Any) -> bytes:

@@ -32,7 +32,7 @@ class UpstreamClient(httpx.AsyncClient):
         # httpx's meaning: connect = opening a socket, read = between two reads, pool wait = the read timeout.
         self._aio_timeout = aiohttp.ClientTimeout(
             total=None, connect=read_timeout, sock_connect=connect_timeout, sock_read=read_timeout
-        )
+        )  # also the session's default
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str] = {}
         self._proxy_by_origin: dict[str, str | None] = {}
@@ -63,12 +63,20 @@ class UpstreamClient(httpx.AsyncClient):
             )
         return self._proxy_by_origin[origin]
 
-    async def exchange(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Mapping[str, str], bytes]:
-        """POST `body` and read the whole answer: (status, headers, content)."""
+    async def exchange(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """POST `body` and read the whole answer: (status, headers, content).
+
+        `timeout` replaces every limit for this call, as httpx's `timeout=<float>` does.
+        """
         session = self._session or self._open_session()
         proxy = self._proxy_for(url)
+        limits = self._aio_timeout if timeout is None else _every_limit(timeout)
         try:
-            async with session.post(url, data=body, headers=headers, allow_redirects=False, proxy=proxy) as response:
+            async with session.post(
+                url, data=body, headers=headers, allow_redirects=False, proxy=proxy, timeout=limits
+            ) as response:
                 return response.status, response.headers, await response.read()
         except aiohttp.ClientError as exc:
             raise _as_httpx_error(exc) from exc
@@ -80,6 +88,10 @@ class UpstreamClient(httpx.AsyncClient):
             await self._session.close()
             self._session = None
         await super().aclose()
+
+
+def _every_limit(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, connect=seconds, sock_connect=seconds, sock_read=seconds)
 
 
 def _as_httpx_error(exc: aiohttp.ClientError) -> httpx.HTTPError:
