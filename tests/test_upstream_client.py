@@ -171,3 +171,20 @@ def test_a_per_call_timeout_replaces_the_clients(silent: Any):
             await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_the_url_reaches_the_upstream_byte_for_byte(fake_openai: FakeOpenAI):
+    # Signed URLs (AWS SigV4 on Bedrock model ids like `...-v1%3A0`) break if escapes are decoded on the way.
+    from killtoken_proxy.upstream_client import UpstreamClient
+
+    async def scenario() -> None:
+        client = UpstreamClient(connect_timeout=5, read_timeout=5)
+        try:
+            for path in ("/model/claude-v1%3A0/converse?a=b%2Fc", "/model/two words/converse"):
+                await client.exchange(fake_openai.base_url + path, b"{}", {"content-type": "application/json"})
+        finally:
+            await client.aclose()
+
+    asyncio.run(scenario())
+    sent = [r.path for r in fake_openai.received]
+    assert sent == ["/v1/model/claude-v1%3A0/converse?a=b%2Fc", "/v1/model/two%20words/converse"]

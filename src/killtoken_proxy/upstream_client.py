@@ -7,12 +7,17 @@ and everything else (token endpoints, signing helpers) keeps the familiar `httpx
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
+from yarl import URL
+
+# Characters a URL may carry as they are (RFC 3986): such a URL is sent byte for byte.
+_ALREADY_ENCODED = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 
 
 class UpstreamClient(httpx.AsyncClient):
@@ -75,7 +80,7 @@ class UpstreamClient(httpx.AsyncClient):
         limits = self._aio_timeout if timeout is None else _every_limit(timeout)
         try:
             async with session.post(
-                url, data=body, headers=headers, allow_redirects=False, proxy=proxy, timeout=limits
+                _verbatim(url), data=body, headers=headers, allow_redirects=False, proxy=proxy, timeout=limits
             ) as response:
                 return response.status, response.headers, await response.read()
         except aiohttp.ClientError as exc:
@@ -88,6 +93,14 @@ class UpstreamClient(httpx.AsyncClient):
             await self._session.close()
             self._session = None
         await super().aclose()
+
+
+def _verbatim(url: str) -> URL:
+    """The URL exactly as the adapter built (and maybe signed) it: yarl would otherwise decode escapes such
+    as Bedrock's `%3A` in model ids, and the upstream would see a different path than the signature covers."""
+    if _ALREADY_ENCODED.fullmatch(url) is None:
+        url = str(httpx.URL(url))  # encode what must be encoded, as httpx does, keeping existing escapes
+    return URL(url, encoded=True)
 
 
 def _every_limit(seconds: float) -> aiohttp.ClientTimeout:
