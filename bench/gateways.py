@@ -81,11 +81,26 @@ def start_kt(work: Path, upstream_base: str, tag: str) -> Child:
             {"provider": "openai", "apiKey": PROVIDER_KEY, "config": {"baseUrl": upstream_base}},
             key,
         )
+        _lift_rate_limit(env)
     except BaseException:
         child.stop()
         raise
     child.extra.update(key=key, base_url=base, home=str(home))
     return child
+
+
+def _lift_rate_limit(env: dict[str, str]) -> None:
+    """A per-tenant rate limit (120/min by default where tenants have one) would answer the benchmark 429;
+    the limiter still runs on every request, with a limit the benchmark cannot reach."""
+    done = subprocess.run(
+        [*kt_command(), "tenants", "update", "default", "--rate-limit", "1000000000"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0 and "No such command" not in done.stderr:  # a kt without tenants has no limit
+        raise RuntimeError(f"could not lift the default tenant's rate limit: {done.stderr.strip()}")
 
 
 def ensure_litellm(venv: Path, log: Path) -> Path:

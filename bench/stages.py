@@ -77,7 +77,9 @@ class _CannedClient:
     def __init__(self) -> None:
         self._answers = itertools.cycle([_completion(v).split(b"\r\n\r\n", 1)[1] for v in range(USAGE_VARIANTS)])
 
-    async def exchange(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Mapping[str, str], bytes]:
+    async def exchange(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]:
         return 200, {"x-request-id": "req_bench"}, next(self._answers)
 
 
