@@ -93,7 +93,7 @@ def _lift_rate_limit(env: dict[str, str]) -> None:
     """A per-tenant rate limit (120/min by default where tenants have one) would answer the benchmark 429;
     the limiter still runs on every request, with a limit the benchmark cannot reach."""
     done = subprocess.run(
-        [*kt_command(), "tenants", "update", "default", "--rate-limit", "1000000000"],
+        [*kt_command(), "tenants", "update", "default", "--rate-limit", "100000"],
         env=env,
         capture_output=True,
         text=True,

@@ -11,39 +11,24 @@ import argparse
 import asyncio
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from starlette.datastructures import Headers
-
-from bench.stages import BODY, _CannedClient, _open_runtime
+from bench.stages import BODY, _prepare_home, open_gateway
 
 
-async def _profile(runtime: Any, key: str, calls: int) -> str:
+async def _profile(calls: int) -> str:
     from pyinstrument import Profiler
 
     from killtoken_proxy.gateway.doors import OPENAI
-    from killtoken_proxy.gateway.pipeline import Gateway
-    from killtoken_proxy.upstream_client import UpstreamClient
 
-    client = UpstreamClient(connect_timeout=5, read_timeout=5)
-    client.exchange = _CannedClient().exchange  # type: ignore[method-assign]
-    gateway = Gateway(
-        tenants=runtime.tenants,
-        credentials=runtime.credentials,
-        adapters=runtime.adapters,
-        ledger=runtime.ledger,
-        http=client,
-    )
-    headers = Headers({"authorization": f"Bearer {key}", "content-type": "application/json"})
-    for _ in range(200):  # warm caches (prices, regexes) before sampling
-        await gateway.chat(BODY, headers, OPENAI)
-    profiler = Profiler(interval=0.0001, async_mode="disabled")
-    profiler.start()
-    for _ in range(calls):
-        await gateway.chat(BODY, headers, OPENAI)
-    profiler.stop()
-    await runtime.ledger.flush()
-    await client.aclose()
+    key = _prepare_home(Path(tempfile.mkdtemp(prefix="killtoken-profile-")))
+    async with open_gateway(key) as (gateway, headers):
+        for _ in range(200):  # warm caches (prices, regexes) before sampling
+            await gateway.chat(BODY, headers, OPENAI)
+        profiler = Profiler(interval=0.0001, async_mode="disabled")
+        profiler.start()
+        for _ in range(calls):
+            await gateway.chat(BODY, headers, OPENAI)
+        profiler.stop()
     return str(profiler.output_text(unicode=True, color=False))
 
 
@@ -51,11 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--calls", type=int, default=20_000)
     args = parser.parse_args(argv)
-    runtime, key = _open_runtime(Path(tempfile.mkdtemp(prefix="killtoken-profile-")))
-    try:
-        print(asyncio.run(_profile(runtime, key, args.calls)))
-    finally:
-        runtime.close()
+    print(asyncio.run(_profile(args.calls)))
 
 
 if __name__ == "__main__":

@@ -1,28 +1,33 @@
 """Microseconds per stage of one chat request, in-process: where the gateway's CPU goes, stage by stage.
 
-`python -m bench.stages` times each step of `Gateway._run` on a realistic request (no network: the
-upstream answer is canned), the whole `Gateway.chat`, and the ledger writer's batch cost as its
-monthly file grows. Numbers are CPU-bound medians; compare them within one run.
+`python -m bench.stages` sets up a store with the real `kt` CLI, runs the real app in-process with the
+upstream answer canned (no network, no HTTP server), times `Gateway.chat`, and splits that time over
+the calls `Gateway._run` makes (its stages, whatever they are on this branch) with cProfile, plus the
+functions with the most time of their own. It also times the ledger's batch write as its file grows,
+where the ledger has the `record()/flush()` API.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import itertools
 import os
+import pstats
 import secrets
 import statistics
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import Headers
 
-from bench.upstream import OK as UPSTREAM_ANSWER
+from bench.gateways import _lift_rate_limit, kt_command
 from bench.upstream import USAGE_VARIANTS, _completion
 
 BODY = (
@@ -30,45 +35,6 @@ BODY = (
     b'{"role":"user","content":"Say hello in five words."}],"temperature":0.2,'
     b'"cachePolicy":{"exactCache":"bypass"},"metadata":{"feature":"bench"}}'
 )
-UPSTREAM_BODY = UPSTREAM_ANSWER.split(b"\r\n\r\n", 1)[1]
-
-
-def _per_call_us(fn: Callable[[], object], seconds: float = 0.3) -> float:
-    """Median over 5 timed batches, each about `seconds / 5` long."""
-    number = 1
-    while True:
-        started = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if time.perf_counter() - started > 0.02:
-            break
-        number *= 2
-    samples = []
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - started) / number * 1e6)
-    return statistics.median(samples)
-
-
-def _open_runtime(home: Path) -> Any:
-    os.environ["KILLTOKEN_HOME"] = str(home)
-    os.environ["KILLTOKEN_MASTER_KEY"] = secrets.token_urlsafe(16)
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    from killtoken_proxy.bootstrap import ensure_default_tenant
-    from killtoken_proxy.runtime import Runtime
-    from killtoken_proxy.settings import Settings
-
-    runtime = Runtime(Settings.from_env())
-    runtime.open()
-    key = ensure_default_tenant(runtime).key
-    tenant = runtime.tenants.by_name("default")
-    assert key is not None and tenant is not None
-    runtime.credentials.add(
-        tenant.id, {"provider": "openai", "apiKey": "sk-bench", "config": {"baseUrl": "http://127.0.0.1:9/v1"}}
-    )
-    return runtime, key
 
 
 class _CannedClient:
@@ -83,159 +49,132 @@ class _CannedClient:
         return 200, {"x-request-id": "req_bench"}, next(self._answers)
 
 
-def stage_table(runtime: Any, key: str) -> tuple[list[tuple[str, float]], dict[str, Any]]:
-    from killtoken_proxy import json_codec
-    from killtoken_proxy.gateway import pipeline, request_fields
-    from killtoken_proxy.gateway.auth import resolve_tenant
-    from killtoken_proxy.gateway.cache_key import cache_key
-    from killtoken_proxy.gateway.doors import OPENAI
-    from killtoken_proxy.gateway.metrics import CallMetrics, header_value
-    from killtoken_proxy.gateway.pricing import cost_usd
-    from killtoken_proxy.gateway.routing import route
-
-    headers = Headers(
-        {"authorization": f"Bearer {key}", "content-type": "application/json", "x-killtoken-feature": "bench"}
+def _prepare_home(home: Path) -> str:
+    """A store set up through `kt` itself (stable across branches): tenant, openai credential, no rate limit."""
+    os.environ.update(
+        KILLTOKEN_HOME=str(home),
+        KILLTOKEN_MASTER_KEY=secrets.token_urlsafe(16),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        KT_BENCH_PROVIDER_KEY="sk-bench-not-a-real-key",
     )
-    body = json_codec.loads(BODY)
-    tenant = resolve_tenant(runtime.tenants, headers)
-    request = OPENAI.parse(body, headers)
-    adapter = runtime.adapters["openai"]
-    credential = runtime.credentials.active(tenant.id, "openai")
-    upstream = json_codec.loads(UPSTREAM_BODY)
-    result = adapter.from_response(request, dict(upstream))
-    call = pipeline.Call(
-        door="openai", tenant=tenant, request=request, provider="openai", adapter=adapter, credential=credential
-    )
-    cost = cost_usd("openai", result.model, result.usage)
-
-    def metrics() -> dict[str, Any]:
-        return CallMetrics(
-            request_id=call.request_id,
-            provider="openai",
-            model=result.model,
-            feature="bench",
-            optimization_mode="measure_only",
-            usage=result.usage,
-            cost_usd=cost,
-            cache_status="bypass",
-            total_ms=1.0,
-            upstream_ms=0.5,
-        ).to_json()
-
-    built = metrics()
-    fresh = iter(range(10**9))
-
-    def price_miss() -> object:  # real traffic: token counts rarely repeat, so the LRU rarely hits
-        n = next(fresh)
-        return cost_usd("openai", result.model, replace(result.usage, input_tokens=1000 + n))
-
-    stages: list[tuple[str, Callable[[], object]]] = [
-        ("Call() (request id, timestamp)", lambda: pipeline.Call(door="openai")),
-        ("parse JSON body", lambda: request_fields.require_object(json_codec.loads(BODY))),
-        ("auth: resolve_tenant (sha256 + index)", lambda: resolve_tenant(runtime.tenants, headers)),
-        ("door parse (OpenAI)", lambda: OPENAI.parse(body, headers)),
-        (
-            "route",
-            lambda: route(request.model, None, headers, runtime.adapters, runtime.credentials.providers_of(tenant.id)),
-        ),
-        ("credential lookup (index + secret)", lambda: runtime.credentials.active(tenant.id, "openai")),
-        ("fingerprint: cache_key (sha256)", lambda: cache_key(tenant.id, "openai", request)),
-        ("adapter.to_request (body JSON)", lambda: adapter.to_request(request, credential)),
-        (
-            "upstream answer: parse + from_response",
-            lambda: adapter.from_response(request, json_codec.loads(UPSTREAM_BODY)),
-        ),
-        ("price lookup (lru_cache hit)", lambda: cost_usd("openai", result.model, result.usage)),
-        ("price lookup (new token counts)", price_miss),
-        ("CallMetrics(...).to_json()", metrics),
-        ("x-killtoken-metrics header", lambda: header_value(built)),
-        (
-            "ledger record build",
-            lambda: {**call.ledger_record(), **pipeline._ledger_fields(built, result), "status": 200},
-        ),
-        ("render + response JSON", lambda: json_codec.dumps(OPENAI.render(upstream, built))),
-    ]
-    record = {**call.ledger_record(), **pipeline._ledger_fields(built, result), "status": 200}
-    return [(name, _per_call_us(fn)) for name, fn in stages], record
+    env = dict(os.environ)
+    init = subprocess.run([*kt_command(), "init"], env=env, capture_output=True, text=True, check=True)
+    key = next(line.strip() for line in init.stdout.splitlines() if line.strip().startswith("kt_"))
+    add = [*kt_command(), "credentials", "add", "openai", "--from-env", "KT_BENCH_PROVIDER_KEY"]
+    subprocess.run([*add, "--base-url", "http://127.0.0.1:9/v1", "--json"], env=env, capture_output=True, check=True)
+    _lift_rate_limit(env)
+    return key
 
 
-async def whole_chat_us(runtime: Any, key: str) -> float:
-    """Gateway.chat end to end on a canned upstream (no HTTP server, no network), per call."""
-    from killtoken_proxy.gateway.doors import OPENAI
-    from killtoken_proxy.gateway.pipeline import Gateway
-    from killtoken_proxy.upstream_client import UpstreamClient
+@asynccontextmanager
+async def open_gateway(key: str) -> AsyncIterator[tuple[Any, Headers]]:
+    """The real app's gateway (lifespan started) with its upstream client answering from memory."""
+    from killtoken_proxy.app import create_app
+    from killtoken_proxy.settings import Settings
 
-    client = UpstreamClient(connect_timeout=5, read_timeout=5)
-    client.exchange = _CannedClient().exchange  # type: ignore[method-assign]
-    gateway = Gateway(
-        tenants=runtime.tenants,
-        credentials=runtime.credentials,
-        adapters=runtime.adapters,
-        ledger=runtime.ledger,
-        http=client,
-    )
-    headers = Headers({"authorization": f"Bearer {key}", "content-type": "application/json"})
+    app = create_app(Settings.from_env())
+    async with app.router.lifespan_context(app):
+        gateway = app.state.runtime.gateway
+        gateway._http.exchange = _CannedClient().exchange
+        yield gateway, Headers({"authorization": f"Bearer {key}", "content-type": "application/json"})
+
+
+async def _chat_us(gateway: Any, headers: Headers, door: Any, calls: int = 2000) -> float:
     samples = []
     for _ in range(7):
         started = time.perf_counter()
-        for _ in range(2000):
-            await gateway.chat(BODY, headers, OPENAI)
-        samples.append((time.perf_counter() - started) / 2000 * 1e6)
-        await runtime.ledger.flush()  # persist outside the timed loop (one batch)
-    await client.aclose()
+        for _ in range(calls):
+            await gateway.chat(BODY, headers, door)
+        samples.append((time.perf_counter() - started) / calls * 1e6)
     return statistics.median(samples[1:])
 
 
+async def _profile(gateway: Any, headers: Headers, door: Any, calls: int) -> pstats.Stats:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        await gateway.chat(BODY, headers, door)
+    profiler.disable()
+    return pstats.Stats(profiler)
+
+
+def _name(func: tuple[str, int, str]) -> str:
+    path, line, name = func
+    parts = Path(path).parts
+    short = "/".join(parts[parts.index("killtoken_proxy") + 1 :]) if "killtoken_proxy" in parts else Path(path).name
+    return f"{name} ({short}:{line})"
+
+
+def split_by_stage(stats: pstats.Stats) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """(share of `_run` per direct callee, share of total per function's own time), in percent."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    run = next((f for f in table if f[2] == "_run" and f[0].endswith("pipeline.py")), None)
+    total = sum(entry[2] for entry in table.values()) or 1.0
+    stages = []
+    if run is not None:
+        run_cumulative = table[run][3] or 1.0
+        for func, (_, _, _, _, callers) in table.items():
+            if run in callers:
+                stages.append((_name(func), callers[run][3] / run_cumulative * 100))
+        stages.sort(key=lambda item: -item[1])
+    own = sorted(((_name(f), e[2] / total * 100) for f, e in table.items()), key=lambda item: -item[1])
+    return stages, own[:15]
+
+
 async def ledger_batch_ms(record: dict[str, Any], sizes: tuple[int, ...]) -> list[tuple[int, float]]:
-    """Cost of writing one batch of 100 records as the month's file holds more records."""
+    """Cost of writing one batch of 100 records as the month's file holds more records (record/flush API)."""
     from killtoken_proxy.store.ledger import Ledger
 
-    ledger = Ledger(Path(tempfile.mkdtemp(prefix="killtoken-ledger-")))  # not started: flush() writes inline
-
-    async def write(count: int, tag: str) -> None:
-        for i in range(count):
-            ledger.record({**record, "id": f"req_{tag}_{i}"})
-        await ledger.flush()
-
+    ledger = Ledger(Path(tempfile.mkdtemp(prefix="killtoken-ledger-")))
     out, written = [], 0
     for size in sizes:
-        while written < size:
-            step = min(5000, size - written)
-            await write(step, f"fill{written}")
+        while written <= size:
+            step = 100 if written == size else min(5000, size - written)
+            started = time.perf_counter()
+            for i in range(step):
+                ledger.record({**record, "id": f"req_{written + i:09d}"})
+            await ledger.flush()
+            if written == size:
+                out.append((size, (time.perf_counter() - started) * 1000))
             written += step
-        started = time.perf_counter()
-        await write(100, f"timed{size}")
-        written += 100
-        out.append((size, (time.perf_counter() - started) * 1000))
     await ledger.close()
     return out
 
 
+async def run(calls: int, ledger_sizes: tuple[int, ...]) -> None:
+    from killtoken_proxy.gateway.doors import OPENAI
+
+    key = _prepare_home(Path(tempfile.mkdtemp(prefix="killtoken-stages-")))
+    async with open_gateway(key) as (gateway, headers):
+        await _chat_us(gateway, headers, OPENAI, 300)  # warm caches, prices, regexes
+        per_call = await _chat_us(gateway, headers, OPENAI)
+        stages, own = split_by_stage(await _profile(gateway, headers, OPENAI, calls))
+    print(f"Gateway.chat on a canned upstream (OpenAI door): {per_call:.1f} us per call\n")
+    print("Stages (calls made by Gateway._run), share of its time and estimated us per call:")
+    for name, share in stages:
+        print(f"  {share:5.1f}%  {share * per_call / 100:7.1f} us  {name}")
+    print("\nFunctions with the most time of their own (share of all profiled time):")
+    for name, share in own:
+        print(f"  {share:5.1f}%  {name}")
+    if ledger_sizes:
+        record = {"created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "tenant_id": "tn_x"}
+        record.update({f"field_{i}": "x" * 20 for i in range(20)})  # about the size of a real record
+        try:
+            batches = await ledger_batch_ms(record, ledger_sizes)
+        except (TypeError, AttributeError) as exc:
+            print(f"\nledger: not timed here ({exc}); see bench/ledger.py if this branch has it")
+            return
+        print()
+        for size, ms in batches:
+            print(f"ledger: a batch of 100 records into a month file of {size:>7,} records: {ms:8.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__)
+    parser.add_argument("--calls", type=int, default=5000, help="calls under the profiler")
     parser.add_argument("--ledger-sizes", type=int, nargs="*", default=[0, 10_000, 50_000])
     args = parser.parse_args(argv)
-    home = Path(tempfile.mkdtemp(prefix="killtoken-stages-"))
-    runtime, key = _open_runtime(home)
-    try:
-        rows, record = stage_table(runtime, key)
-        whole = asyncio.run(whole_chat_us(runtime, key))
-        ledger = asyncio.run(ledger_batch_ms(record, tuple(args.ledger_sizes)))
-    finally:
-        runtime.close()
-    width = max(len(name) for name, _ in rows)
-    for name, us in rows:
-        print(f"{name:<{width}}  {us:8.1f} us")
-    paid = sum(us for name, us in rows if "lru_cache hit" not in name)  # real traffic misses the price LRU
-    print(f"{'sum of the stages (price: new token counts)':<{width}}  {paid:8.1f} us")
-    print(
-        f"{'Gateway.chat on a canned upstream':<{width}}  {whole:8.1f} us  (stages + aiohttp-free send + ledger queue)"
-    )
-    for size, ms in ledger:
-        print(
-            f"ledger: a batch of 100 records into a month file of {size:>7,} records:"
-            f" {ms:8.1f} ms ({ms * 10:.0f} us/record)"
-        )
+    asyncio.run(run(args.calls, tuple(args.ledger_sizes)))
 
 
 if __name__ == "__main__":
