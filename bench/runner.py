@@ -62,7 +62,7 @@ class Run:
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     notes: list[str] = field(default_factory=list)
-    ledger_records: dict[str, int] = field(default_factory=dict)
+    ledger_records: dict[str, int | None] = field(default_factory=dict)
 
 
 def _body(messages: list[dict[str, str]] = PROMPT, **extra: Any) -> bytes:
@@ -120,7 +120,7 @@ class _KtUnderTest:
         self._run, self._upstream, self._tag = run, upstream, tag
         self._child: Child | None = None
         self._started = 0
-        self.records = 0
+        self.records: int | None = None  # None: the ledger's files are not a layout this bench can count
 
     def current(self, fresh: bool) -> Child:
         if self._child is None or fresh:
@@ -134,7 +134,9 @@ class _KtUnderTest:
         if self._child is not None:
             _remember_peak(self._run, "kt", self._child)
             self._child.stop()
-            self.records += _ledger_records(Path(self._child.extra["home"])) or 0
+            counted = _ledger_records(Path(self._child.extra["home"]))
+            if counted is not None:
+                self.records = (self.records or 0) + counted
             self._child = None
 
 
@@ -179,8 +181,10 @@ def _ledger_records(home: Path) -> int | None:
     """Records in the monthly TinyDB ledger files (None if their layout is not the one this reads)."""
     total = None
     for path in (home / "data" / "ledger").glob("*.json"):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            total = (total or 0) + len(json.loads(path.read_text()).get("requests", {}))
+        with contextlib.suppress(OSError, ValueError):
+            document = json.loads(path.read_text())
+            if isinstance(document, dict) and isinstance(document.get("requests"), dict):
+                total = (total or 0) + len(document["requests"])
     return total
 
 
