@@ -89,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Work folder kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    show(result)
-    if args.json:
+    if args.json:  # first, so that the numbers survive whatever happens while printing them
         write_json(result, args.json)
         print(f"Wrote {args.json}", file=sys.stderr)
+    show(result)
     return 0
 
 

@@ -109,10 +109,9 @@ def show(run: Run, console: Console | None = None) -> None:
     peaks = ", ".join(f"{name} {kib / 1024:.0f} MiB" for name, kib in sorted(run.peak_rss_kib.items()))
     console.print(f"Peak RSS (VmHWM): {peaks}")
     if run.ledger_records:
-        console.print(
-            "Ledger records written during the matrix: "
-            + ", ".join(f"{k}: {v:,}" for k, v in run.ledger_records.items())
-        )
+        written = ", ".join(f"{k}: {'?' if v is None else f'{v:,}'}" for k, v in run.ledger_records.items())
+        how = "a fresh kt serve per round and concurrency" if run.plan.fresh_kt else "one kt serve per latency"
+        console.print(f"Ledger records written by kt serve during the matrix ({how}): {written}")
     growth = soak_growth(run)
     if growth is not None:
         samples = run.soak["samples"]
