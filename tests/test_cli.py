@@ -24,7 +24,7 @@ def test_help_works_and_stays_light():
         assert result.exit_code == 0, result.output
     code = (
         "import sys, killtoken_cli.main; "
-        "print(sorted(m for m in ('fastapi','uvicorn','tinydb','keyring') if m in sys.modules))"
+        "print(sorted(m for m in ('fastapi','uvicorn','tinydb','keyring','httpx','rich') if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"

@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import Mapping
 
-import httpx
 from tinydb import TinyDB
 
 from killtoken_proxy.admin_token import ensure_admin_token
@@ -39,6 +38,7 @@ from killtoken_proxy.store.templates import TemplateStore
 from killtoken_proxy.store.tenant_options import TenantOptions
 from killtoken_proxy.store.tenants import TenantStore
 from killtoken_proxy.tenant_admin import TenantAdmin
+from killtoken_proxy.upstream_client import UpstreamClient
 
 log = logging.getLogger("killtoken")
 
@@ -57,7 +57,7 @@ class Runtime:
         self.clock: Clock = clock or SystemClock()
         self.lock = StoreLock(settings.paths.lock_file, settings.paths.daemon_file)
         self._db: TinyDB | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: UpstreamClient | None = None
         self._gateway: Gateway | None = None
 
     def open(self) -> None:
@@ -99,11 +99,7 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(s.upstream_read_timeout, connect=s.upstream_connect_timeout),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            follow_redirects=False,
-        )
+        self._http = UpstreamClient(connect_timeout=s.upstream_connect_timeout, read_timeout=s.upstream_read_timeout)
         # The price table loads in the background (~0.2 s) so start-up and `kt` commands stay quick.
         threading.Thread(target=self.prices.warm, name="killtoken-prices", daemon=True).start()
         await asyncio.to_thread(self.ledger.files.load)
@@ -134,7 +130,7 @@ class Runtime:
         return self._gateway
 
     @property
-    def http(self) -> httpx.AsyncClient:
+    def http(self) -> UpstreamClient:
         if self._http is None:
             raise RuntimeError("Runtime.start() has not run")
         return self._http

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -53,6 +54,11 @@ async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
     while not server.started and not task.done():
         await asyncio.sleep(0.02)
     if server.started:
+        # Everything built so far (modules, the app, the loaded store) lives until exit: move it out of
+        # the collector's reach, so a full collection under load scans only what requests allocate
+        # (~80k objects fewer: a full pass over them took 10-60 ms here, a pause for every request in flight).
+        gc.collect()
+        gc.freeze()
         write_json_atomically(
             settings.paths.daemon_file,
             {"pid": os.getpid(), "url": settings.url, "started_at": datetime.now(UTC).isoformat()},
@@ -64,17 +70,35 @@ async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
     return server.started
 
 
-def serve(settings: Settings, *, log_level: str = "info") -> bool:
-    """Blocks until shutdown; returns False when the server never started."""
+def _warm_up() -> None:
+    """One-time costs paid before listening instead of by the first request: genai-prices imports and
+    parses its price table on first use (~300 ms)."""
+    from genai_prices import Usage, calc_price
+
+    with contextlib.suppress(Exception):  # only a warm-up: the request path reports real pricing problems
+        calc_price(Usage(input_tokens=1, output_tokens=1), model_ref="gpt-4o-mini", provider_id="openai")
+
+
+def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> bool:
+    """Blocks until shutdown; returns False when the server never started.
+
+    uvloop and httptools when installed ("auto"; uvloop is not on Windows); no access log unless asked,
+    since a log line per request costs more CPU than the rest of uvicorn's work on it.
+    """
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        access_log=access_log,
+        loop="auto",
+        http="auto",
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    return asyncio.run(_serve(_Server(config), settings))
+    _warm_up()
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        return runner.run(_serve(_Server(config), settings))
 
 
 def read_daemon_file(settings: Settings) -> dict[str, object] | None:

@@ -56,6 +56,10 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8787,
     log_level: Annotated[str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")] = "info",
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log", help="Log one line per request (off by default: it costs CPU on every call)."),
+    ] = False,
 ) -> None:
     """Start the local gateway (Ctrl-C stops it and flushes the ledger)."""
     from killtoken_cli.connection import load_settings
@@ -71,6 +75,6 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         info(f"[yellow]Listening on {host}: anyone who can reach this port and holds a kt_ key can use it.[/]")
     info(f"KillToken listening on [bold]{settings.url}[/]  (OpenAI SDK base_url: {settings.url}/v1/openai)")
-    if not run_server(settings, log_level=log_level):
+    if not run_server(settings, log_level=log_level, access_log=access_log):
         fail("The daemon did not start; see the log above.", EXIT_UNAVAILABLE)
     info("KillToken stopped; ledger flushed.")

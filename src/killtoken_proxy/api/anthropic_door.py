@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from killtoken_proxy.api.dependencies import runtime_of
 from killtoken_proxy.api.dialects import ANTHROPIC_MESSAGES_PATHS
+from killtoken_proxy.api.json_answer import json_answer
 from killtoken_proxy.errors import NotFound, NotImplementedYet
 from killtoken_proxy.gateway.anthropic_door import ANTHROPIC, PROVIDER
 from killtoken_proxy.gateway.auth import resolve_tenant
@@ -25,11 +26,11 @@ def anthropic_tenant(request: Request) -> Tenant:
     return resolve_tenant(runtime_of(request).tenants, request.headers, allow_x_api_key=True)
 
 
-async def messages(request: Request) -> JSONResponse:
+async def messages(request: Request) -> Response:
     outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, ANTHROPIC)
     # The Anthropic SDK surfaces `request-id` as `message._request_id`: make it ours.
     headers = {**outcome.headers, "request-id": outcome.headers["x-killtoken-request-id"]}
-    return JSONResponse(outcome.body, headers=headers)
+    return json_answer(outcome.body, headers)
 
 
 def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
 from killtoken_proxy.api.dependencies import runtime_of
+from killtoken_proxy.api.json_answer import json_answer
 from killtoken_proxy.gateway.doors import NATIVE
 
 router = APIRouter()
 
 
 @router.post("/v1/chat")
-async def native_chat(request: Request) -> JSONResponse:
+async def native_chat(request: Request) -> Response:
     outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, NATIVE)
-    return JSONResponse(outcome.body, headers=outcome.headers)
+    return json_answer(outcome.body, outcome.headers)

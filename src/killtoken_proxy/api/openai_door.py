@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
 from killtoken_proxy.api.dialects import OPENAI_BASES, OPENAI_UNSUPPORTED
+from killtoken_proxy.api.json_answer import json_answer
 from killtoken_proxy.errors import NotFound, NotImplementedYet
 from killtoken_proxy.gateway.doors import OPENAI
 from killtoken_proxy.gateway.model_catalog import reachable_models
@@ -19,11 +20,11 @@ router = APIRouter()
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-async def chat_completions(request: Request) -> JSONResponse:
+async def chat_completions(request: Request) -> Response:
     outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, OPENAI)
     # The OpenAI SDKs surface `x-request-id` as `completion._request_id`: make it ours.
     headers = {**outcome.headers, "x-request-id": outcome.headers["x-killtoken-request-id"]}
-    return JSONResponse(outcome.body, headers=headers)
+    return json_answer(outcome.body, headers)
 
 
 def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.money import money_text
 from killtoken_proxy.providers.base import Usage
 
@@ -72,4 +72,4 @@ class CallMetrics:
 
 
 def header_value(metrics: dict[str, Any]) -> str:
-    return json.dumps(metrics, separators=(",", ":"), ensure_ascii=True)
+    return json_codec.dumps_ascii(metrics)

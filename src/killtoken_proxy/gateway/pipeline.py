@@ -7,7 +7,6 @@ limits, cache, optimization, the provider call, accounting, ledger and the respo
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError
 from killtoken_proxy.gateway import request_fields
@@ -313,18 +313,13 @@ class Gateway:
         return adapter
 
 
-def _not_json(constant: str) -> Any:
-    # Python's parser accepts NaN and Infinity; JSON does not, and no provider would.
-    raise ValueError(constant)
-
-
 # Where providers put their request id: OpenAI family, Anthropic, AWS, Google.
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id")
 
 
 def _json(raw: bytes) -> Any:
     try:
-        return json.loads(raw, parse_constant=_not_json) if raw.strip() else None
+        return json_codec.loads(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
 
