@@ -283,3 +283,40 @@ def test_null_template_fields_are_not_forwarded(http: httpx.Client, fake_openai:
     )  # fmt: skip
     assert response.status_code == 200, response.text
     assert fake_openai.received[-1].body == {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}]}
+
+
+def test_reports_group_and_filter_by_template_version(http: httpx.Client):
+    template = create(http)
+    chat = {"template": "support-reply", "variables": VARIABLES}
+    for _ in range(2):
+        assert http.post("/v1/chat", json=chat).status_code == 200
+    http.patch("/v1/templates/support-reply", json={"description": "v2"})
+    v2 = http.post("/v1/chat", json=chat).json()["killtoken"]["metrics"]["requestId"]
+    plain = {"provider": "openai", "model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}
+    assert http.post("/v1/chat", json=plain).status_code == 200
+
+    def ids(**params: str) -> list[str]:
+        return [row["id"] for row in http.get("/v1/requests", params=params).json()["data"]]
+
+    assert len(ids(template="support-reply")) == len(ids(template=template["id"])) == 3
+    assert len(ids(template="support-reply@1")) == 2 and ids(template="support-reply@2") == [v2]
+    assert ids(template="no-such-template") == []
+
+    summary = http.get("/v1/analytics/summary").json()
+    assert [(row["template"], row["version"], row["requests"]) for row in summary["templates"]] == [
+        ("support-reply", 1, 2),
+        ("support-reply", 2, 1),
+    ]
+    assert summary["totals"]["requests"] == 4  # the untemplated call counts in the totals, not per template
+    assert Decimal(summary["templates"][0]["spendUsd"]) == 2 * Decimal(summary["templates"][1]["spendUsd"]) > 0
+
+    roi = http.get("/v1/reports/roi").json()
+    assert [(row["template"], row["version"]) for row in roi["templates"]] == [
+        ("support-reply", 1),
+        ("support-reply", 2),
+    ]
+    assert "template,support-reply v1,2," in http.get("/v1/reports/roi", params={"format": "csv"}).text
+    assert "## Per template" in http.get("/v1/reports/roi", params={"format": "md"}).text
+    csv_text = http.get("/v1/exports/requests.csv", params={"template": "support-reply@2"}).text
+    header, *rows = csv_text.strip().splitlines()
+    assert "template_name" in header.split(",") and len(rows) == 1 and "support-reply" in rows[0]

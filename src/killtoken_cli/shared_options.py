@@ -17,3 +17,6 @@ ProviderFilter = Annotated[str | None, typer.Option("--provider", help="Only thi
 ModelFilter = Annotated[str | None, typer.Option("--model", help="Only this model.")]
 StatusFilter = Annotated[str | None, typer.Option("--status", help="ok, error or an HTTP status such as 429.")]
 CacheStatusFilter = Annotated[str | None, typer.Option("--cache-status", help="bypass, miss, hit or write.")]
+TemplateFilter = Annotated[
+    str | None, typer.Option("--template", help="Only requests built from this template (name or id; name@N).")
+]

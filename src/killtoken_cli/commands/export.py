@@ -19,6 +19,7 @@ from killtoken_cli.shared_options import (
     ProviderFilter,
     Start,
     StatusFilter,
+    TemplateFilter,
 )
 
 app = typer.Typer(help="Exports: requests (CSV or JSON), analytics (JSON).", no_args_is_help=True)
@@ -37,6 +38,7 @@ def requests_(
     model: ModelFilter = None,
     status: StatusFilter = None,
     cache_status: CacheStatusFilter = None,
+    template: TemplateFilter = None,
     start: Start = None,
     end: End = None,
     period: Period = None,
@@ -54,6 +56,7 @@ def requests_(
         "model": model,
         "status": status,
         "cache_status": cache_status,
+        "template": template,
         "start": start,
         "end": end,
         "period": period,

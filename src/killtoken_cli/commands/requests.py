@@ -16,6 +16,7 @@ from killtoken_cli.shared_options import (
     ProviderFilter,
     Start,
     StatusFilter,
+    TemplateFilter,
 )
 
 app = typer.Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
@@ -44,6 +45,7 @@ def list_(
     model: ModelFilter = None,
     status: StatusFilter = None,
     cache_status: CacheStatusFilter = None,
+    template: TemplateFilter = None,
     start: Start = None,
     end: End = None,
     period: Period = None,
@@ -64,6 +66,7 @@ def list_(
             model=model,
             status=status,
             cache_status=cache_status,
+            template=template,
             start=start,
             end=end,
             period=period,

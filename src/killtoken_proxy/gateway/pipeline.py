@@ -163,7 +163,11 @@ class Gateway:
             return body
         body, call.template = self._templates.expand(call.tenant.id, body, headers)
         if call.template is not None:
-            call.record.update(template_id=call.template.id, template_version=call.template.version)
+            call.record.update(
+                template_id=call.template.id,
+                template_name=call.template.name,
+                template_version=call.template.version,
+            )
         return body
 
     def route_for(self, tenant_id: str, model: str, provider: str | None, headers: Mapping[str, str]) -> Route:

@@ -76,6 +76,7 @@ COLUMNS: tuple[tuple[str, Callable[[Record], str]], ...] = (
     ("upstream_ms", _number("upstream_ms")),
     ("gateway_ms", _number("gateway_ms")),
     ("upstream_request_id", _text("upstream_request_id")),
+    ("template_name", _text("template_name")),
 )
 HEADER = tuple(name for name, _ in COLUMNS)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from killtoken_proxy.money import money_text
 from killtoken_proxy.reports.csv_export import safe_cell
-from killtoken_proxy.reports.summary import Breakdown
+from killtoken_proxy.reports.summary import Breakdown, split_template_labels
 from killtoken_proxy.reports.timerange import TimeRange
 from killtoken_proxy.store.ledger.totals import Totals
 
@@ -102,6 +102,10 @@ def roi_json(parts: Breakdown, when: TimeRange, feature: str | None, ttl_seconds
             {"provider": p, "model": m, **_row(t)}
             for (p, m), t in sorted(parts.models.items(), key=lambda kv: (-kv[1].spend, kv[0]))
         ],
+        "templates": [
+            {"template": name, "version": version, **_row(t)}
+            for name, version, t in split_template_labels(parts.templates)
+        ],
         "assumptions": assumptions(total, ttl_seconds),
     }
 
@@ -133,6 +137,8 @@ def roi_csv(report: dict[str, Any]) -> str:
         emit("feature", row["feature"], row)
     for row in report["models"]:
         emit("model", f"{row['provider']}/{row['model']}", row)
+    for row in report["templates"]:
+        emit("template", _row_name(row), row)
     return out.getvalue()
 
 
@@ -162,17 +168,26 @@ def roi_markdown(report: dict[str, Any]) -> str:
             for mode, amount in report["potentialSavingsUsd"].items()
         ),
     ]
-    for title, key, label in (("Per feature", "features", "Feature"), ("Per model", "models", "Model")):
+    sections = [("Per feature", "features", "Feature"), ("Per model", "models", "Model")]
+    if report["templates"]:
+        sections.append(("Per template", "templates", "Template"))
+    for title, key, label in sections:
         lines += ["", f"## {title}", "", f"| {label} | Requests | Spend | Verified | Estimated | Net savings |"]
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
         for row in report[key]:
-            name = row.get("feature") or f"{row['provider']}/{row['model']}"
+            name = _row_name(row)
             lines.append(
                 f"| {_md(name)} | {row['requests']} | ${row['spendUsd']} | ${row['verifiedSavingsUsd']} "
                 f"| ${row['estimatedSavingsUsd']} | ${row['netSavingsUsd']} |"
             )
     lines += ["", "## Assumptions", "", *(f"- {note}" for note in report["assumptions"]), ""]
     return "\n".join(lines)
+
+
+def _row_name(row: dict[str, Any]) -> str:
+    if "template" in row:
+        return f"{row['template']} v{row['version']}" if row["version"] is not None else str(row["template"])
+    return str(row.get("feature") or f"{row['provider']}/{row['model']}")
 
 
 def _md(text: str) -> str:

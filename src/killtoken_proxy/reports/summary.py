@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from killtoken_proxy.reports.timerange import TimeRange
 from killtoken_proxy.store.ledger import Ledger, RecordFilter
-from killtoken_proxy.store.ledger.rollups import Dims, fold
+from killtoken_proxy.store.ledger.rollups import Dims, fold, rollup_dims
 from killtoken_proxy.store.ledger.totals import Totals
 
 K = TypeVar("K")
@@ -27,15 +27,18 @@ class Breakdown:
     models: dict[tuple[str, str], Totals] = field(default_factory=dict)
     days: dict[str, Totals] = field(default_factory=dict)
     day_features: dict[tuple[str, str], Totals] = field(default_factory=dict)
+    templates: dict[str, Totals] = field(default_factory=dict)  # "name@version" -> totals
 
     def add(self, bucket: str, dims: Dims, totals: Totals) -> None:
-        feature, provider, model = dims
+        feature, provider, model, template = dims
         day = bucket[:10]
         self.total.merge(totals)
         _merge(self.features, feature, totals)
         _merge(self.models, (provider, model), totals)
         _merge(self.days, day, totals)
         _merge(self.day_features, (day, feature), totals)
+        if template:
+            _merge(self.templates, template, totals)
 
 
 def _merge(group: dict[K, Totals], key: K, totals: Totals) -> None:
@@ -55,7 +58,7 @@ def breakdown(ledger: Ledger, tenant_id: str, when: TimeRange, feature: str | No
     for start, end in ledger.files.select(tenant_id, when.start, when.end, visit):
         records = list(ledger.iterate(RecordFilter(tenant_id, feature=feature, start=start, end=end)))
         for (_tenant, hour, *dims), totals in fold(records).items():
-            out.add(hour, (dims[0], dims[1], dims[2]), totals)
+            out.add(hour, rollup_dims(dims), totals)
     return out
 
 
@@ -78,6 +81,7 @@ def summary_json(parts: Breakdown, when: TimeRange, ttl_seconds: float) -> dict[
             {"provider": provider, "model": model, **totals.public()}
             for (provider, model), totals in _by_spend(parts.models)
         ],
+        "templates": templates_json(parts),
         "cacheOpportunity": {
             "ttlSeconds": ttl_seconds,
             **parts.total.opportunity(),
@@ -88,6 +92,23 @@ def summary_json(parts: Breakdown, when: TimeRange, ttl_seconds: float) -> dict[
             ],
         },
     }
+
+
+def split_template_labels(templates: dict[str, Totals]) -> list[tuple[str, int | None, Totals]]:
+    """(name, version, totals) per `name@version` rollup label, most spend first."""
+    out: list[tuple[str, int | None, Totals]] = []
+    for label, totals in _by_spend(templates):
+        name, _, version = label.rpartition("@")
+        out.append((name, int(version), totals) if version.isdigit() and name else (label, None, totals))
+    return out
+
+
+def templates_json(parts: Breakdown) -> list[dict[str, Any]]:
+    """Per template version: the requests built from it, and what they cost and saved."""
+    return [
+        {"template": name, "version": version, **totals.public()}
+        for name, version, totals in split_template_labels(parts.templates)
+    ]
 
 
 def daily_json(parts: Breakdown) -> list[dict[str, Any]]:

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from killtoken_proxy.store.atomic_storage import write_json_atomically
-from killtoken_proxy.store.ledger.rollups import DayKey, RowKey, day_key
+from killtoken_proxy.store.ledger.rollups import DayKey, RowKey, day_key, key_of
 from killtoken_proxy.store.ledger.segment import SegmentInfo, seq_of
 from killtoken_proxy.store.ledger.totals import Totals
 
 log = logging.getLogger("killtoken.ledger")
 
 CATALOG = "index.json"
-VERSION = 2
+VERSION = 3  # 3: rows carry the template; an older catalog is rebuilt from its segments
 
 
 class DayCatalog:
@@ -46,14 +46,14 @@ class DayCatalog:
         if not isinstance(doc, dict) or doc.get("version") != VERSION:
             return catalog
         catalog.segments = dict(doc["segments"])
-        catalog.days = {(t, d, f, p, m): Totals.from_doc(row) for t, d, f, p, m, row in doc["days"]}
+        catalog.days = {key_of(row[:-1]): Totals.from_doc(row[-1]) for row in doc["days"]}
         catalog._hours, catalog._hour_docs = None, doc["hours"]  # parsed on first use
         return catalog
 
     @property
     def hours(self) -> dict[RowKey, Totals]:
         if self._hours is None:
-            self._hours = {(t, h, f, p, m): Totals.from_doc(row) for t, h, f, p, m, row in self._hour_docs}
+            self._hours = {key_of(row[:-1]): Totals.from_doc(row[-1]) for row in self._hour_docs}
             self._hour_docs = []
         return self._hours
 

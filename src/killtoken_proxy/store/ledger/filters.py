@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from killtoken_proxy.store.ledger.records import Record, created, feature_label, succeeded
+from killtoken_proxy.store.ledger.records import Record, created, feature_label, succeeded, template_label
 from killtoken_proxy.store.ledger.segment import SegmentInfo
 
 CACHE_STATUSES = ("bypass", "miss", "hit", "write")
@@ -23,6 +23,7 @@ class RecordFilter:
     end: datetime | None = None  # exclusive
     before: str | None = None  # request-id cursor, exclusive (ids sort by time)
     after: str | None = None
+    template: str | None = None  # a template's name or id, any version; `name@3` for one version
 
     def matches(self, record: Record) -> bool:
         if record.get("tenant_id") != self.tenant_id:
@@ -35,6 +36,8 @@ class RecordFilter:
             return False
         if self.cache_status is not None and record.get("cache_status") != self.cache_status:
             return False
+        if self.template is not None and not self._template_matches(record):
+            return False
         if self.status is not None and not self._status_matches(record):
             return False
         rid = str(record.get("id"))
@@ -45,6 +48,12 @@ class RecordFilter:
             if (self.start is not None and at < self.start) or (self.end is not None and at >= self.end):
                 return False
         return True
+
+    def _template_matches(self, record: Record) -> bool:
+        wanted = str(self.template)
+        if wanted == template_label(record):
+            return True
+        return wanted in (record.get("template_name"), record.get("template_id"))
 
     def _status_matches(self, record: Record) -> bool:
         if self.status == "ok":

@@ -53,6 +53,15 @@ def feature_label(record: Record) -> str:
     return feature if isinstance(feature, str) and feature else UNTAGGED
 
 
+def template_label(record: Record) -> str:
+    """`name@version` of the template a request was built from ("" when none); older records name it by id."""
+    name = record.get("template_name") or record.get("template_id")
+    if not isinstance(name, str) or not name:
+        return ""
+    version = record.get("template_version")
+    return f"{name}@{version}" if isinstance(version, int) else name
+
+
 def created(record: Record) -> datetime:
     """The record's time in UTC (records carry ISO-8601 `created_at`)."""
     value = record.get("created_at")

@@ -1,4 +1,4 @@
-"""Rollups kept as records are written: per tenant x day x feature x provider x model, and per hour.
+"""Rollups kept as records are written: per tenant x day x feature x provider x model x template, and per hour.
 
 A time range is answered from whole days, then whole hours at its edges; only the minutes before the
 first whole hour and after the last one (if any) are left for the caller to fold from the records.
@@ -7,16 +7,16 @@ Day rows are all in memory; a day's hour rows are loaded on first use (see `cata
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from killtoken_proxy.store.ledger.records import Record, feature_label, hour_of
+from killtoken_proxy.store.ledger.records import Record, feature_label, hour_of, template_label
 from killtoken_proxy.store.ledger.totals import Totals
 
-Dims = tuple[str, str, str]  # feature, provider, model
-RowKey = tuple[str, str, str, str, str]  # tenant, hour (YYYY-MM-DDTHH, UTC), feature, provider, model
-DayKey = tuple[str, str, str, str, str]  # tenant, day (YYYY-MM-DD), feature, provider, model
+Dims = tuple[str, str, str, str]  # feature, provider, model, template ("name@version" or "")
+RowKey = tuple[str, str, str, str, str, str]  # tenant, hour (YYYY-MM-DDTHH, UTC), *Dims
+DayKey = tuple[str, str, str, str, str, str]  # tenant, day (YYYY-MM-DD), *Dims
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -28,12 +28,19 @@ def row_key(record: Record) -> RowKey:
         feature_label(record),
         str(record.get("provider") or ""),
         str(record.get("model") or ""),
+        template_label(record),
     )
 
 
 def day_key(key: RowKey) -> DayKey:
-    tenant, hour, feature, provider, model = key
-    return tenant, hour[:10], feature, provider, model
+    tenant, hour, feature, provider, model, template = key
+    return tenant, hour[:10], feature, provider, model, template
+
+
+def key_of(values: Sequence[str]) -> RowKey:
+    """A row key read back from a catalog (stored as a JSON list)."""
+    tenant, bucket, feature, provider, model, template = values
+    return tenant, bucket, feature, provider, model, template
 
 
 def fold(records: list[Record]) -> dict[RowKey, Totals]:
@@ -60,9 +67,9 @@ class Rollups:
         self._sealed_hours = sealed_hours  # a day's hour rows of its sealed segments, from its catalog
 
     def add(self, key: RowKey, totals: Totals) -> None:
-        tenant, hour, feature, provider, model = key
+        tenant, hour, feature, provider, model, template = key
         day = hour[:10]
-        dims: Dims = (feature, provider, model)
+        dims: Dims = (feature, provider, model, template)
         _merge_into(self._days.setdefault(tenant, {}), (day, dims), totals)
         _merge_into(self._day_hours(day).setdefault(tenant, {}), (hour, dims), totals)
 
@@ -72,15 +79,15 @@ class Rollups:
 
     def add_sealed_days(self, rows: dict[DayKey, Totals]) -> None:
         """Start-up: the day rows of sealed segments (their hour rows stay on disk until needed)."""
-        for (tenant, day, feature, provider, model), totals in rows.items():
-            _merge_into(self._days.setdefault(tenant, {}), (day, (feature, provider, model)), totals)
+        for (tenant, day, *dims), totals in rows.items():
+            _merge_into(self._days.setdefault(tenant, {}), (day, rollup_dims(dims)), totals)
 
     def _day_hours(self, day: str) -> dict[str, dict[tuple[str, Dims], Totals]]:
         hours = self._hours.get(day)
         if hours is None:
             hours = self._hours[day] = {}
-            for (tenant, hour, feature, provider, model), totals in self._sealed_hours(day).items():
-                _merge_into(hours.setdefault(tenant, {}), (hour, (feature, provider, model)), totals)
+            for (tenant, hour, *dims), totals in self._sealed_hours(day).items():
+                _merge_into(hours.setdefault(tenant, {}), (hour, rollup_dims(dims)), totals)
         return hours
 
     def select(self, tenant: str, start: datetime | None, end: datetime | None) -> Selection:
@@ -125,6 +132,11 @@ class Rollups:
                 if lo_key <= hour < hi_key:
                     yield hour, dims, totals
             day += DAY
+
+
+def rollup_dims(values: Sequence[str]) -> Dims:
+    feature, provider, model, template = values
+    return feature, provider, model, template
 
 
 def _merge_into(rows: dict[tuple[str, Dims], Totals], key: tuple[str, Dims], totals: Totals) -> None:

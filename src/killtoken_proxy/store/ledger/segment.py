@@ -50,7 +50,7 @@ def describe(path: Path, records: list[Record], rows: dict[RowKey, Totals], size
     times = [created(r).timestamp() for r in records]
     dims: set[Dim] = set()
     tags: set[tuple[str, str]] = set()
-    for (tenant, _hour, feature, provider, model), totals in rows.items():
+    for (tenant, _hour, feature, provider, model, _template), totals in rows.items():
         dims.add((tenant, feature, provider, model))
         tags.update((tenant, f"status:{s}") for s in totals.statuses)
         tags.update((tenant, f"cache:{c}") for c in totals.cache)
