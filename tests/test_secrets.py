@@ -99,3 +99,20 @@ def test_without_any_secret_store_serve_still_starts_and_says_how_to_fix(monkeyp
     monkeypatch.setenv("KILLTOKEN_API_KEY", key)
     cli = runner.invoke(app, ["credentials", "add", "openai"], input=PROVIDER_SECRET + "\n")
     assert cli.exit_code == 4 and "KILLTOKEN_MASTER_KEY" in cli.stderr and "Traceback" not in cli.output
+
+
+def test_a_working_os_keyring_wins_over_the_master_key_unless_the_vault_holds_secrets(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    memory = MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: memory)
+    assert settings.master_key and not settings.paths.vault_file.exists()
+    assert choose_backend(settings).backend is memory  # the vault is for machines without a keyring
+
+    EncryptedFileKeyring(settings.paths.vault_file, settings.master_key).set_password("killtoken", "a", "b")
+    vault = choose_backend(settings).backend
+    assert isinstance(vault, EncryptedFileKeyring) and vault.get_password("killtoken", "a") == "b"
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: keyring.backends.fail.Keyring())
+    settings.paths.vault_file.unlink()
+    assert isinstance(choose_backend(settings).backend, EncryptedFileKeyring)  # no keyring: a new vault

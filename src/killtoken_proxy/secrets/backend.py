@@ -1,4 +1,4 @@
-"""Choose where secrets live: the vault when KILLTOKEN_MASTER_KEY is set, else a secure OS keyring."""
+"""Choose where secrets live: a secure OS keyring, else the encrypted vault opened by KILLTOKEN_MASTER_KEY."""
 
 from __future__ import annotations
 
@@ -43,17 +43,29 @@ def _is_secure(backend: KeyringBackend) -> bool:
 
 
 def choose_backend(settings: Settings) -> BackendChoice:
-    if settings.master_key:
-        from killtoken_proxy.secrets.vault import EncryptedFileKeyring, VaultKeyMismatch
+    """A secure OS keyring first; the vault where none works (headless Linux, CI) or where it already holds secrets."""
+    if settings.master_key and settings.paths.vault_file.exists():
+        return _vault(settings)  # secrets stored there earlier stay reachable even if a keyring appears later
+    os_choice = _os_keyring()
+    if os_choice.usable or not settings.master_key:
+        return os_choice
+    return _vault(settings)
 
-        try:
-            vault = EncryptedFileKeyring(settings.paths.vault_file, settings.master_key)
-        except VaultKeyMismatch as exc:
-            return BackendChoice(None, "encrypted vault", str(exc))
-        except (OSError, ValueError, KeyError) as exc:
-            return BackendChoice(None, "encrypted vault", f"The vault file cannot be read: {exc}")
-        return BackendChoice(vault, f"encrypted vault ({settings.paths.vault_file})")
 
+def _vault(settings: Settings) -> BackendChoice:
+    from killtoken_proxy.secrets.vault import EncryptedFileKeyring, VaultKeyMismatch
+
+    assert settings.master_key is not None
+    try:
+        vault = EncryptedFileKeyring(settings.paths.vault_file, settings.master_key)
+    except VaultKeyMismatch as exc:
+        return BackendChoice(None, "encrypted vault", str(exc))
+    except (OSError, ValueError, KeyError) as exc:
+        return BackendChoice(None, "encrypted vault", f"The vault file cannot be read: {exc}")
+    return BackendChoice(vault, f"encrypted vault ({settings.paths.vault_file})")
+
+
+def _os_keyring() -> BackendChoice:
     import keyring
 
     os_backend = keyring.get_keyring()
