@@ -188,3 +188,19 @@ def test_the_url_reaches_the_upstream_byte_for_byte(fake_openai: FakeOpenAI):
     asyncio.run(scenario())
     sent = [r.path for r in fake_openai.received]
     assert sent == ["/v1/model/claude-v1%3A0/converse?a=b%2Fc", "/v1/model/two%20words/converse"]
+
+
+def test_upstream_timeouts_come_from_the_environment_and_idempotency_waits_longer():
+    default = Settings.from_env({"KILLTOKEN_HOME": "/tmp/kt-unused"})
+    assert (default.upstream_connect_timeout, default.upstream_read_timeout) == (10.0, 300.0)
+    tuned = Settings.from_env(
+        {
+            "KILLTOKEN_HOME": "/tmp/kt-unused",
+            "KILLTOKEN_UPSTREAM_TIMEOUT_SECONDS": "900",
+            "KILLTOKEN_UPSTREAM_CONNECT_TIMEOUT_SECONDS": "2.5",
+        }
+    )
+    assert (tuned.upstream_connect_timeout, tuned.upstream_read_timeout) == (2.5, 900.0)
+    assert tuned.idempotency_wait > 902.5  # a coalesced retry never gives up before the first call can
+    with pytest.raises(ValueError, match="KILLTOKEN_UPSTREAM_TIMEOUT_SECONDS must be a positive number"):
+        Settings.from_env({"KILLTOKEN_HOME": "/tmp/kt-unused", "KILLTOKEN_UPSTREAM_TIMEOUT_SECONDS": "0"})

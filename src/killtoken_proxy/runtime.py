@@ -115,7 +115,7 @@ class Runtime:
             ledger=self.ledger,
             http=self._http,
             cache=ExactCache(self.cache, default_ttl=s.cache_default_ttl_seconds),
-            idempotency=Idempotency(self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait_seconds),
+            idempotency=Idempotency(self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait),
             limits=self.limits,
             optimizer=self.optimizer,
             templates=self.templates,

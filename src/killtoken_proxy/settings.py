@@ -18,7 +18,10 @@ _ENV_TUNING: dict[str, tuple[str, Callable[[float], float]]] = {
     "KILLTOKEN_CACHE_MAX_MB": ("cache_max_bytes", lambda mb: int(mb * MIB)),
     "KILLTOKEN_CACHE_TTL_SECONDS": ("cache_default_ttl_seconds", float),
     "KILLTOKEN_IDEMPOTENCY_TTL_SECONDS": ("idempotency_ttl_seconds", float),
+    "KILLTOKEN_UPSTREAM_TIMEOUT_SECONDS": ("upstream_read_timeout", float),
+    "KILLTOKEN_UPSTREAM_CONNECT_TIMEOUT_SECONDS": ("upstream_connect_timeout", float),
 }
+IDEMPOTENCY_WAIT_MARGIN = 20.0
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Settings:
     cache_max_bytes: int = 128 * MIB  # exact cache, in memory and on disk; least recently used go first
     cache_default_ttl_seconds: float = 86400.0  # for entries written without `cachePolicy.ttlSeconds`
     idempotency_ttl_seconds: float = 86400.0  # how long a completed idempotency key replays
-    idempotency_wait_seconds: float = 330.0  # a coalesced request waits this long (> connect + read timeouts)
+    idempotency_wait_seconds: float | None = None  # how long a coalesced request waits; None: see below
     tiktoken_cache_dir: Path | None = None  # where tiktoken caches downloaded encodings (TIKTOKEN_CACHE_DIR)
     ledger_segment_records: int = 1000  # a segment file is sealed at this many records ...
     ledger_segment_bytes: int = 1 << 20  # ... or this size, so one write never costs more than this
@@ -56,6 +59,13 @@ class Settings:
         from dataclasses import replace
 
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def idempotency_wait(self) -> float:
+        """A request coalesced onto an in-flight one with the same key outwaits that call's own timeouts."""
+        if self.idempotency_wait_seconds is not None:
+            return self.idempotency_wait_seconds
+        return self.upstream_connect_timeout + self.upstream_read_timeout + IDEMPOTENCY_WAIT_MARGIN
 
     @property
     def url(self) -> str:
