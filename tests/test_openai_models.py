@@ -40,17 +40,22 @@ def test_lists_priced_chat_models_of_each_provider_and_configured_defaults(
         assert fake_openai.received[-1].body["model"] == name
 
 
-def test_a_default_model_that_another_family_claims_is_listed_with_its_prefix(
+def test_a_default_model_that_another_family_claims_routes_to_its_credential(
     gateway: LiveGateway, fake_openai: FakeOpenAI
 ):
     gateway.add_credential("openai_compatible", baseUrl=fake_openai.base_url, defaultModel="gpt-4o")
     client = sdk(gateway)
     ids = [m.id for m in client.models.list()]
-    assert ids == ["openai_compatible/gpt-4o"]
-    assert client.models.retrieve("openai_compatible/gpt-4o").owned_by == "openai_compatible"
-    completion = client.chat.completions.create(model=ids[0], messages=HELLO)
-    assert completion.model_extra["killtoken"]["metrics"]["provider"] == "openai_compatible"
-    assert fake_openai.received[-1].body["model"] == "gpt-4o"
+    assert ids == ["gpt-4o"]  # no openai credential: the bare name reaches the one configured for it
+    assert client.models.retrieve("gpt-4o").owned_by == "openai_compatible"
+    for model in ("gpt-4o", "openai_compatible/gpt-4o"):
+        completion = client.chat.completions.create(model=model, messages=HELLO)
+        assert completion.model_extra["killtoken"]["metrics"]["provider"] == "openai_compatible"
+        assert fake_openai.received[-1].body["model"] == "gpt-4o"
+
+    gateway.add_credential("openai", baseUrl=fake_openai.base_url)  # now the family's own provider is there
+    ids = [m.id for m in client.models.list()]
+    assert "openai_compatible/gpt-4o" in ids and client.models.retrieve("gpt-4o").owned_by == "openai"
 
 
 def test_retrieve_unknown_model_is_404_model_not_found(gateway: LiveGateway, fake_openai: FakeOpenAI):

@@ -43,6 +43,23 @@ HEADER = "x-killtoken-provider"
             ("openai_compatible", "llama-3", "default_model"),
         ),
         ("llama-3", None, {}, {"openai_compatible": None}, ("openai_compatible", "llama-3", "only_provider")),
+        # A named provider without a credential gives way to the credential configured for that model ...
+        ("gpt-4o", None, {}, {"azure_openai": "gpt-4o"}, ("azure_openai", "gpt-4o", "default_model")),
+        (
+            "deepseek-r1:8b",
+            None,
+            {},
+            {"openai_compatible": "deepseek-r1:8b", "anthropic": None},
+            ("openai_compatible", "deepseek-r1:8b", "default_model"),
+        ),
+        # ... then to the tenant's one host of that family, under the same name ...
+        ("gpt-4o", None, {}, {"azure_openai": None, "anthropic": None}, ("azure_openai", "gpt-4o", "family_host")),
+        ("claude-sonnet-4-5", None, {}, {"google_vertex": None}, ("google_vertex", "claude-sonnet-4-5", "family_host")),
+        ("openai/gpt-4o", None, {}, {"openrouter": None}, ("openrouter", "openai/gpt-4o", "family_host")),
+        # ... but never takes the spec's example away from a tenant that has openai.
+        ("gpt-4o", None, {}, {"openai": None, "azure_openai": "gpt-4o"}, ("openai", "gpt-4o", "family")),
+        ("gpt-4o", None, {}, {"anthropic": None}, ("openai", "gpt-4o", "family")),  # credential check explains
+        ("gpt-4o", None, {}, {"azure_openai": None, "openrouter": None}, ("azure_openai", "gpt-4o", "family_host")),
     ],
 )
 def test_routing_rule(model, explicit, headers, reachable, expected):

@@ -1,9 +1,11 @@
 """Which provider serves a request: explicit choice first, then a prefix, the model's family, the tenant's default.
 
 Rule (documented in the README): the `provider` body field or `x-killtoken-provider` header wins;
-then a `provider/model` prefix; then the model name's family (gpt-/o-series -> openai, claude- ->
-anthropic, ...); then the tenant's default: the provider whose credential has this model as its
-`config.defaultModel`, else the tenant's only provider with a credential. Anything else is 400 `invalid_model`.
+then a `provider/model` prefix, then the model name's family (gpt-/o-series -> openai, claude- ->
+anthropic, ...), when the tenant has a credential for that provider; then the provider whose credential
+has this model as its `config.defaultModel`; then the tenant's only host of that family (Azure for
+gpt-*, ...); else the named provider (the credential check explains); without a name, the tenant's
+only provider. Anything else is 400 `invalid_model`.
 """
 
 from __future__ import annotations
@@ -27,11 +29,18 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Providers that serve another provider's models under the same name, when the tenant lacks that provider.
+_HOSTS_BY_RULE: dict[str, dict[str, tuple[str, ...]]] = {
+    "family": {"openai": ("azure_openai",), "anthropic": ("google_vertex",), "gemini": ("google_vertex",)},
+    "prefix": {name: ("openrouter",) for name in ("openai", "anthropic", "deepseek")},  # `openai/gpt-4o` is its id
+}
+
+
 @dataclass(frozen=True)
 class Route:
     provider: str
     model: str  # as the provider should receive it (a routing prefix removed)
-    rule: str  # explicit | prefix | family | default_model | only_provider: recorded, and used in hints
+    rule: str  # explicit | prefix | family | default_model | family_host | only_provider: recorded, used in hints
 
 
 def family_of(model: str) -> str | None:
@@ -58,14 +67,25 @@ def route(
     if chosen is not None:
         # `openai/gpt-4.1-mini` sent to openai loses its prefix; `openai/gpt-4o` sent to openrouter keeps it.
         return Route(chosen, prefixed[1] if prefixed and prefixed[0] == chosen else model, "explicit")
-    if prefixed is not None:
-        return Route(prefixed[0], prefixed[1], "prefix")
     family = family_of(model)
-    if family is not None:
-        return Route(family, model, "family")
+    named = (
+        Route(prefixed[0], prefixed[1], "prefix")
+        if prefixed is not None
+        else (Route(family, model, "family") if family is not None else None)
+    )
+    if named is not None and named.provider in reachable:
+        return named
     defaults = sorted(provider for provider, default in reachable.items() if default == model)
     if len(defaults) == 1:
         return Route(defaults[0], model, "default_model")
+    if named is not None:
+        # The named provider has no credential: a tenant's only host of that family serves it instead
+        # (Azure for gpt-*, Vertex for claude-*/gemini-*, OpenRouter for `openai/gpt-4o`).
+        hosts = _HOSTS_BY_RULE[named.rule].get(named.provider, ())
+        stand_ins = [provider for provider in hosts if provider in reachable]
+        if len(stand_ins) == 1:
+            return Route(stand_ins[0], model, "family_host")
+        return named  # the credential check then names the provider, with a hint
     if not defaults and len(reachable) == 1:
         return Route(next(iter(reachable)), model, "only_provider")
     raise _unroutable(model, defaults or sorted(reachable))
