@@ -84,7 +84,7 @@ class Limits:
         period = call.record.get(PLAN_PERIOD)
         if period is None or call.tenant is None:
             return
-        if "upstream_status" in call.record or error.code in _MAYBE_DELIVERED:
+        if call.attempt.response is not None or (call.attempt.sent and error.code in _MAYBE_DELIVERED):
             return  # it reached the provider: it counts, whatever the provider answered
         used = self._usage.add(call.tenant.id, period, -1)
         del call.record[PLAN_PERIOD]

@@ -30,11 +30,12 @@ from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
 from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer
 from killtoken_proxy.gateway.pricing import PriceBook
+from killtoken_proxy.gateway.provider_call import Attempt, call_provider
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import Route, credential_hint, route
 from killtoken_proxy.gateway.stored_answer import StoredAnswer
 from killtoken_proxy.gateway.templates import TemplateService, TemplateUse
-from killtoken_proxy.gateway.upstream import send
+from killtoken_proxy.gateway.unexpected import internal_error
 from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult, Usage
 from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
@@ -67,6 +68,7 @@ class Call:
     template: TemplateUse | None = None
     record: dict[str, Any] = field(default_factory=dict)  # extra ledger fields gathered by the stages
     response_headers: dict[str, str] = field(default_factory=dict)  # extra headers for any answer
+    attempt: Attempt = field(default_factory=Attempt)  # how far the provider call got
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -126,6 +128,10 @@ class Gateway:
             self._fail(call, error)
             self._idempotency.release(call, error)
             raise
+        except Exception as exc:  # a bug: still a recorded, well-formed answer, and no key left held
+            bug = internal_error(call.request_id, exc, call.credential.secrets.values() if call.credential else ())
+            self._fail(call, bug)
+            raise bug from None
         finally:
             self._idempotency.release(call)  # no-op unless an unexpected error left the key held
 
@@ -213,18 +219,17 @@ class Gateway:
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
-        adapter, provider = call.adapter, call.adapter.name
-        outgoing = adapter.to_request(call.request, call.credential)
-        outgoing = await adapter.authorize(outgoing, call.credential, self._http)
-        upstream = await send(self._http, outgoing, provider)
-        call.record.update(
-            upstream_ms=round(upstream.elapsed_ms, 2),
-            upstream_status=upstream.status,
-            upstream_request_id=next((upstream.headers[h] for h in _REQUEST_ID_HEADERS if h in upstream.headers), None),
-        )
-        if upstream.status >= 400:
-            raise adapter.map_error(upstream.status, upstream.body, upstream.headers)
-        return adapter.from_response(call.request, upstream.body), upstream.elapsed_ms
+        try:
+            result = await call_provider(self._http, call.adapter, call.request, call.credential, call.attempt)
+        finally:
+            if (upstream := call.attempt.response) is not None:
+                call.record.update(
+                    upstream_ms=round(upstream.elapsed_ms, 2),
+                    upstream_status=upstream.status,
+                    upstream_request_id=call.attempt.upstream_request_id(),
+                )
+        assert call.attempt.response is not None
+        return result, call.attempt.response.elapsed_ms
 
     def _account(self, call: Call, result: ProviderResult, upstream_ms: float) -> dict[str, Any]:
         assert call.request is not None and call.provider is not None and call.tenant is not None
@@ -311,10 +316,6 @@ class Gateway:
                 param="provider",
             )
         return adapter
-
-
-# Where providers put their request id: OpenAI family, Anthropic, AWS, Google.
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id")
 
 
 def _json(raw: bytes) -> Any:
