@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from killtoken_proxy import json_codec
+from killtoken_proxy import json_body
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError
 from killtoken_proxy.gateway import request_fields
@@ -136,7 +136,7 @@ class Gateway:
             self._idempotency.release(call)  # no-op unless an unexpected error left the key held
 
     async def _run(self, call: Call, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
-        body = request_fields.require_object(_json(raw_body))
+        body = request_fields.require_object(json_body.parse(raw_body, field_codes=request_fields.FIELD_CODES))
         call.feature = _feature_for_ledger(body, headers)
         call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         request_fields.reject_streaming(body)
@@ -316,13 +316,6 @@ class Gateway:
                 param="provider",
             )
         return adapter
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json_codec.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
 
 
 def _feature_for_ledger(body: dict[str, Any], headers: Mapping[str, str]) -> str | None:

@@ -20,6 +20,14 @@ FEATURE_HEADER = "x-killtoken-feature"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MODE_HEADER = "x-killtoken-optimization-mode"
 IDEMPOTENCY_HEADER = "x-killtoken-idempotency-key"
+# The error code of a bad value in a top-level field (the spec's codes; anything else is invalid_request).
+FIELD_CODES = {
+    "model": "invalid_model",
+    "messages": "invalid_messages",
+    "cachePolicy": "invalid_cache_policy",
+    "optimizationMode": "invalid_optimization_mode",
+    "idempotencyKey": "invalid_idempotency_key",
+}
 
 
 def require_object(body: Any) -> dict[str, Any]:
