@@ -136,9 +136,9 @@ class Gateway:
             self._idempotency.release(call)  # no-op unless an unexpected error left the key held
 
     async def _run(self, call: Call, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
+        call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         body = request_fields.require_object(json_body.parse(raw_body, field_codes=request_fields.FIELD_CODES))
         call.feature = _feature_for_ledger(body, headers)
-        call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         request_fields.reject_streaming(body)
         body = self._expand_template(call, body, headers, door)
         call.request = door.parse(body, headers)
@@ -298,6 +298,8 @@ class Gateway:
             error.message = redact(error.message, call.credential.secrets.values())
         error.headers.update(call.response_headers)
         error.headers["x-killtoken-request-id"] = call.request_id
+        if call.tenant is None:
+            return  # unauthenticated: nobody's record, and a flood of them must not grow the ledger
         self._ledger.record(
             {
                 **call.ledger_record(),
