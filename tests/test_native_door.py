@@ -236,3 +236,27 @@ def test_every_request_success_or_error_is_in_the_ledger(openai_gateway: LiveGat
     assert one["status"] == 200 and one["prompt_tokens"] == 21 and one["feature"] == "ledger-check"
     assert "tenant_id" not in one
     assert missing.status_code == 404 and missing.json()["error"] == "request_not_found"
+
+
+DOORS = [
+    ("/v1/chat", {"provider": "openai", "model": "gpt-4.1-mini", "messages": HELLO}),
+    ("/v1/openai/chat/completions", {"model": "gpt-4.1-mini", "messages": HELLO}),
+    ("/v1/anthropic/v1/messages", {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HELLO}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), DOORS)
+def test_errors_after_auth_carry_the_same_headers_as_successes(gateway: LiveGateway, path: str, body: dict[str, Any]):
+    with gateway.client() as http:
+        no_credential = http.post(path, json=body)
+        streaming = http.post(path, json={**body, "stream": True})
+        bad_json = http.post(path, content=b"{nope", headers={"content-type": "application/json"})
+    for response, status in ((no_credential, 400), (streaming, 422), (bad_json, 400)):
+        assert response.status_code == status, response.text
+        request_id = response.headers["x-killtoken-request-id"]
+        metrics = json.loads(response.headers["x-killtoken-metrics"])
+        assert metrics["requestId"] == request_id and metrics["costUsd"] == "0" and metrics["totalTokens"] == 0
+        assert response.headers["x-killtoken-plan"] == "unlimited"
+        assert response.headers["x-killtoken-plan-limit"] == "unlimited"
+        assert response.headers["x-killtoken-plan-used"] == "0"  # refused before the limits: nothing counted
+        assert response.headers["x-killtoken-plan-reset"].endswith("T00:00:00Z")

@@ -25,6 +25,7 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.content import content_record
 from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.exact_cache import ExactCache, status_after_provider
+from killtoken_proxy.gateway.failure import failure_headers
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
@@ -296,7 +297,7 @@ class Gateway:
         self._keep_content(call, None)
         if call.credential is not None:
             error.message = redact(error.message, call.credential.secrets.values())
-        error.headers.update(call.response_headers)
+        error.headers.update(failure_headers(call, self._limits))
         error.headers["x-killtoken-request-id"] = call.request_id
         if call.tenant is None:
             return  # unauthenticated: nobody's record, and a flood of them must not grow the ledger
