@@ -176,3 +176,21 @@ def test_cache_endpoints_need_a_tenant_key(priced: Priced):
         http.headers.pop("Authorization")
         assert http.get("/v1/cache/stats").json()["error"] == "tenant_not_resolved"
         assert http.delete("/v1/cache/entries").status_code == 401
+
+
+def test_hits_and_replays_record_content_and_the_shadow_estimate_like_any_call(priced: Priced):
+    with priced.a.client() as http:
+        assert http.patch("/v1/ledger/settings", json={"storeContent": True}).status_code == 200
+    cached = {**PRICED, "cachePolicy": READ_WRITE}
+    keyed = {**PRICED, "idempotencyKey": "content-and-shadow"}
+    calls = {name: priced.chat(body) for name, body in (("miss", cached), ("hit", cached), ("first", keyed))}
+    calls["replay"] = priced.chat(keyed)
+    with priced.a.client() as http:
+        rows = {n: http.get(f"/v1/requests/{r.headers['x-killtoken-request-id']}").json() for n, r in calls.items()}
+    assert metrics_of(calls["hit"])["cacheStatus"] == "hit" and metrics_of(calls["replay"])["replay"] is True
+    for name in ("hit", "replay"):
+        assert rows[name]["content"]["messages"] == HELLO
+        assert rows[name]["content"]["choices"] == rows["miss"]["content"]["choices"]
+        # Same fields as a paid call; a call that paid nothing gives an optimization mode nothing to save.
+        assert rows[name]["potential_savings_usd"].keys() == rows["miss"]["potential_savings_usd"].keys()
+        assert set(rows[name]["potential_savings_usd"].values()) == {"0"}

@@ -29,7 +29,7 @@ from killtoken_proxy.gateway.failure import failure_headers
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
-from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer
+from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer, no_potential_savings
 from killtoken_proxy.gateway.pricing import PriceBook
 from killtoken_proxy.gateway.provider_call import Attempt, call_provider
 from killtoken_proxy.gateway.redaction import redact
@@ -255,6 +255,8 @@ class Gateway:
     def _answer_stored(self, call: Call, door: Door, stored: StoredAnswer) -> ChatOutcome:
         """A cache hit or a replay: no provider call, cost 0, the original's cost saved."""
         assert call.request is not None and call.provider is not None
+        call.record["potential_savings_usd"] = no_potential_savings()
+        self._keep_content(call, stored.body)
         metrics = CallMetrics(
             request_id=call.request_id,
             provider=call.provider,
