@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -259,3 +260,22 @@ def test_plan_usage_survives_a_restart_and_the_month_rolls_over(
         clock.advance(3600)
         renewed = http.post("/v1/chat", json=chat_body())
         assert renewed.status_code == 200 and renewed.headers["x-killtoken-plan-used"] == "1"
+
+
+def test_a_call_refused_by_the_plan_takes_no_rate_limit_slot(tmp_path: Path):
+    clock = FakeClock()
+    limits = Limits(PlanUsage(tmp_path / "usage.json"), clock)
+    tenant = Tenant(id="tn_a", name="a", plan="custom", monthly_requests=1, rate_limit_per_minute=3)
+    limits.admit(call_for(tenant))
+    for _ in range(5):  # a client retrying at its quota ...
+        refused = call_for(tenant)
+        with pytest.raises(KillTokenError) as caught:
+            limits.admit(refused)
+        assert caught.value.code == "plan_limit_exceeded"  # ... keeps getting 402, never 429
+        assert refused.response_headers["x-ratelimit-remaining"] == "2"
+    raised = replace(tenant, monthly_requests=10)  # an admin raises the quota: two slots are still free
+    for _ in range(2):
+        limits.admit(call_for(raised))
+    with pytest.raises(KillTokenError) as caught:
+        limits.admit(call_for(raised))
+    assert caught.value.code == "rate_limited"
