@@ -73,3 +73,28 @@ def test_tenant_b_can_never_reach_tenant_a_data(gateway: LiveGateway, fake_opena
             response = a.request(endpoint.method, endpoint.url(a_owned), json=endpoint.body)
             assert response.is_success, (endpoint, response.text)
         assert a.get(f"/v1/provider-credentials/{a_owned.credential}").status_code == 404  # A's own DELETE ran
+
+
+def test_unauthenticated_calls_leave_no_ledger_rows_and_bad_bodies_are_the_tenants(
+    gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    wrong_key = "kt_wrong-key-canary-0123456789abcdef"
+    with httpx.Client(base_url=gateway.url) as anonymous:
+        for authorization in (None, f"Bearer {wrong_key}"):
+            headers = {"Authorization": authorization} if authorization else {}
+            refused = anonymous.post("/v1/chat", json=chat_payload(feature="anon"), headers=headers)
+            assert refused.status_code == 401 and refused.headers["x-killtoken-request-id"].startswith("req_")
+    with gateway.client() as client:
+        # Auth comes first: a malformed body from a known tenant is that tenant's row, with its feature header.
+        bad = client.post("/v1/chat", content=b"{nope", headers={"x-killtoken-feature": "mine"})
+        assert bad.status_code == 400
+        rows = client.get("/v1/requests").json()["data"]
+    assert [(r["id"], r["status"], r["error"]) for r in rows] == [
+        (bad.headers["x-killtoken-request-id"], 400, "invalid_json")
+    ]
+    _, other_key = new_tenant(gateway, "other")
+    with tenant_client(gateway, other_key) as intruder:
+        assert intruder.get("/v1/requests").json()["data"] == []
+    stored = b"".join(path.read_bytes() for path in gateway.settings.paths.ledger_dir.rglob("*") if path.is_file())
+    assert b'"tenant_id":null' not in stored.replace(b" ", b"") and b"anon" not in stored
+    assert wrong_key.encode() not in stored and gateway.key.encode() not in stored

@@ -28,8 +28,9 @@ def test_store_files_keep_values_orjson_cannot_encode(tmp_path: Path):
 
 def test_loads_takes_json_orjson_refuses_and_rejects_what_is_not_json():
     assert json_codec.loads(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
-    assert json_codec.loads('{"s": "\\ud800"}') == {"s": "\ud800"}  # lone surrogate: orjson says no
-    for not_json in (b"{not json", b'{"a": NaN}', b'{"a": -Infinity}'):
+    # A lone surrogate (orjson says no) is not a character and could never be written out again: U+FFFD.
+    assert json_codec.loads('{"s\\udc00": "a\\ud800"}') == {"s\ufffd": "a\ufffd"}
+    for not_json in (b"{not json", b'{"a": NaN}', b'{"a": -Infinity}', b"[" * 100_000 + b"]" * 100_000):
         with pytest.raises(ValueError):
             json_codec.loads(not_json)
 
@@ -66,3 +67,22 @@ def test_invalid_json_body_is_a_clear_400(openai_gateway: LiveGateway):
             response = http.post("/v1/chat", content=body, headers={"content-type": "application/json"})
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_json"
+
+
+def test_a_provider_answer_with_a_lone_surrogate_is_delivered_and_cached(
+    openai_gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    fake_openai.replies.append(Reply(body=completion("x\ud800y")))  # was a 500 when encoding the answer
+    body = {
+        "provider": "openai_compatible",
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "cachePolicy": {"exactCache": "read_write"},
+    }
+    with openai_gateway.client() as http:
+        first = http.post("/v1/chat", json=body)
+        again = http.post("/v1/chat", json=body)
+    assert first.status_code == 200, first.text
+    assert first.json()["choices"][0]["message"]["content"] == "x\ufffdy"
+    assert again.json()["killtoken"]["metrics"]["cacheStatus"] == "hit"
+    assert again.json()["choices"][0]["message"]["content"] == "x\ufffdy"

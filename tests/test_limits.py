@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from killtoken_proxy.app import create_app
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.pipeline import Call
+from killtoken_proxy.gateway.provider_call import Attempt
 from killtoken_proxy.gateway.rate_limit import SlidingWindowLimiter
+from killtoken_proxy.gateway.upstream import UpstreamResponse
 from killtoken_proxy.plans import next_reset, period_of
 from killtoken_proxy.settings import Settings
 from killtoken_proxy.store.plan_usage import PlanUsage
@@ -115,10 +118,21 @@ def test_a_call_that_never_reached_the_provider_gives_its_unit_back(tmp_path: Pa
     limits.admit(unreachable)
     limits.settle_failure(unreachable, KillTokenError("refused", code="upstream_unreachable", status=502))
     assert usage.used("tn_a", "2026-12") == 0 and unreachable.response_headers["x-killtoken-plan-used"] == "0"
+    # Vertex's OAuth token endpoint failing is upstream_error too, but the chat request never left.
+    no_token = call_for(tenant)
+    limits.admit(no_token)
+    limits.settle_failure(no_token, KillTokenError("token endpoint 503", code="upstream_error", status=502))
+    assert usage.used("tn_a", "2026-12") == 0
     answered = call_for(tenant)
     limits.admit(answered)
-    answered.record["upstream_status"] = 400
+    answered.attempt = Attempt(sent=True, response=UpstreamResponse(400, {}, None, "", 1.0))
     limits.settle_failure(answered, KillTokenError("bad", code="upstream_bad_request", status=400))
+    assert usage.used("tn_a", "2026-12") == 1
+    timed_out = call_for(tenant)
+    usage.add("tn_a", "2026-12", -1)
+    limits.admit(timed_out)
+    timed_out.attempt = Attempt(sent=True)  # sent, no answer: the provider may have done (and billed) it
+    limits.settle_failure(timed_out, KillTokenError("slow", code="upstream_timeout", status=504))
     assert usage.used("tn_a", "2026-12") == 1
 
 
@@ -246,3 +260,22 @@ def test_plan_usage_survives_a_restart_and_the_month_rolls_over(
         clock.advance(3600)
         renewed = http.post("/v1/chat", json=chat_body())
         assert renewed.status_code == 200 and renewed.headers["x-killtoken-plan-used"] == "1"
+
+
+def test_a_call_refused_by_the_plan_takes_no_rate_limit_slot(tmp_path: Path):
+    clock = FakeClock()
+    limits = Limits(PlanUsage(tmp_path / "usage.json"), clock)
+    tenant = Tenant(id="tn_a", name="a", plan="custom", monthly_requests=1, rate_limit_per_minute=3)
+    limits.admit(call_for(tenant))
+    for _ in range(5):  # a client retrying at its quota ...
+        refused = call_for(tenant)
+        with pytest.raises(KillTokenError) as caught:
+            limits.admit(refused)
+        assert caught.value.code == "plan_limit_exceeded"  # ... keeps getting 402, never 429
+        assert refused.response_headers["x-ratelimit-remaining"] == "2"
+    raised = replace(tenant, monthly_requests=10)  # an admin raises the quota: two slots are still free
+    for _ in range(2):
+        limits.admit(call_for(raised))
+    with pytest.raises(KillTokenError) as caught:
+        limits.admit(call_for(raised))
+    assert caught.value.code == "rate_limited"

@@ -148,11 +148,56 @@ def test_upstream_rate_limit_keeps_429_and_retry_after(openai_gateway: LiveGatew
     assert response.headers["retry-after"] == "7"
 
 
-@pytest.mark.parametrize("reply", [Reply(500, {"error": "boom"}), Reply(200, b"<html>oops</html>")])
+def _malformed(**message: Any) -> dict[str, Any]:
+    body = completion()
+    body["choices"][0]["message"].update(message)
+    return body
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(500, {"error": "boom"}),
+        Reply(200, b"<html>oops</html>"),
+        Reply(200, _malformed(tool_calls=5)),  # a body shaped unlike a chat completion: the provider's fault
+    ],
+)
 def test_upstream_failure_or_garbage_is_502(openai_gateway: LiveGateway, fake_openai: FakeOpenAI, reply: Reply):
     fake_openai.replies.append(reply)
     response = chat(openai_gateway, {"provider": "openai_compatible", "model": "m", "messages": HELLO})
     assert_error(response, 502, "upstream_error")
+    with openai_gateway.client() as http:
+        row = http.get(f"/v1/requests/{response.headers['x-killtoken-request-id']}").json()
+    assert row["status"] == 502 and row["error"] == "upstream_error"
+
+
+def test_a_bug_is_a_recorded_500_that_frees_the_idempotency_key_and_logs_no_secret(
+    openai_gateway: LiveGateway,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    from killtoken_proxy.gateway.pipeline import Gateway
+
+    async def broken(self: Gateway, call: Any) -> None:
+        raise RuntimeError(f"boom while holding {PROVIDER_SECRET}")
+
+    body = {"provider": "openai_compatible", "model": "m", "messages": HELLO, "idempotencyKey": "bug-1"}
+    with monkeypatch.context() as patched:
+        patched.setattr(Gateway, "_optimize", broken)
+        failed = chat(openai_gateway, body)
+        with openai_gateway.client() as http:
+            sdk = http.post("/v1/openai/chat/completions", json={"model": "m", "messages": HELLO})
+    assert_error(failed, 500, "internal_error")
+    assert sdk.status_code == 500 and sdk.json()["error"]["code"] == "internal_error"
+    assert PROVIDER_SECRET not in failed.text and PROVIDER_SECRET not in caplog.text
+    assert "boom while holding [redacted]" in caplog.text  # the traceback is logged, scrubbed
+    retried = chat(openai_gateway, body)  # the key was released: the retry runs, it is no replay
+    assert retried.status_code == 200 and retried.json()["killtoken"]["metrics"]["replay"] is False
+    with openai_gateway.client() as http:
+        row = http.get(f"/v1/requests/{failed.headers['x-killtoken-request-id']}").json()
+    assert row["status"] == 500 and row["error"] == "internal_error"
+    assert failed.headers["x-killtoken-plan-used"] == "0"  # the failed call gave its plan unit back
 
 
 def test_unreachable_upstream_is_502_upstream_unreachable(gateway: LiveGateway):
@@ -191,3 +236,27 @@ def test_every_request_success_or_error_is_in_the_ledger(openai_gateway: LiveGat
     assert one["status"] == 200 and one["prompt_tokens"] == 21 and one["feature"] == "ledger-check"
     assert "tenant_id" not in one
     assert missing.status_code == 404 and missing.json()["error"] == "request_not_found"
+
+
+DOORS = [
+    ("/v1/chat", {"provider": "openai", "model": "gpt-4.1-mini", "messages": HELLO}),
+    ("/v1/openai/chat/completions", {"model": "gpt-4.1-mini", "messages": HELLO}),
+    ("/v1/anthropic/v1/messages", {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HELLO}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), DOORS)
+def test_errors_after_auth_carry_the_same_headers_as_successes(gateway: LiveGateway, path: str, body: dict[str, Any]):
+    with gateway.client() as http:
+        no_credential = http.post(path, json=body)
+        streaming = http.post(path, json={**body, "stream": True})
+        bad_json = http.post(path, content=b"{nope", headers={"content-type": "application/json"})
+    for response, status in ((no_credential, 400), (streaming, 422), (bad_json, 400)):
+        assert response.status_code == status, response.text
+        request_id = response.headers["x-killtoken-request-id"]
+        metrics = json.loads(response.headers["x-killtoken-metrics"])
+        assert metrics["requestId"] == request_id and metrics["costUsd"] == "0" and metrics["totalTokens"] == 0
+        assert response.headers["x-killtoken-plan"] == "unlimited"
+        assert response.headers["x-killtoken-plan-limit"] == "unlimited"
+        assert response.headers["x-killtoken-plan-used"] == "0"  # refused before the limits: nothing counted
+        assert response.headers["x-killtoken-plan-reset"].endswith("T00:00:00Z")

@@ -175,21 +175,22 @@ def test_a_replaced_key_is_not_served_the_old_token_and_a_refusal_is_401(vertex_
     assert "invalid_grant" in error.value.message and "PRIVATE KEY" not in error.value.message
 
 
+def vertex_credential_body(fake: FakeVertex) -> dict[str, Any]:
+    return {
+        "provider": "google_vertex",
+        "secrets": {"clientEmail": SA_EMAIL, "privateKey": SA_PRIVATE_PEM},
+        "config": {
+            "projectId": "acme-ai",
+            "location": "us-east5",
+            "tokenUri": fake.token_uri,
+            "baseUrl": fake.base_url,
+        },
+    }
+
+
 def test_many_concurrent_vertex_chats_share_one_token(gateway: LiveGateway, vertex_fake: FakeVertex):
     with gateway.client() as http:
-        stored = http.post(
-            "/v1/provider-credentials",
-            json={
-                "provider": "google_vertex",
-                "secrets": {"clientEmail": SA_EMAIL, "privateKey": SA_PRIVATE_PEM},
-                "config": {
-                    "projectId": "acme-ai",
-                    "location": "us-east5",
-                    "tokenUri": vertex_fake.token_uri,
-                    "baseUrl": vertex_fake.base_url,
-                },
-            },
-        )
+        stored = http.post("/v1/provider-credentials", json=vertex_credential_body(vertex_fake))
     assert stored.status_code == 201, stored.text
     vertex_fake.exchange_delay = 0.2
 
@@ -207,3 +208,27 @@ def test_many_concurrent_vertex_chats_share_one_token(gateway: LiveGateway, vert
     assert [r.status_code for r in responses] == [200] * 25
     assert vertex_fake.token_exchanges == 1
     assert len([r for r in vertex_fake.received if r.path != "/token"]) == 25
+
+
+def test_a_failed_token_exchange_gives_the_plan_unit_back(
+    gateway: LiveGateway, vertex_fake: FakeVertex, monkeypatch: pytest.MonkeyPatch
+):
+    async def token_endpoint_down(
+        self: google_oauth.TokenCache, credential: Credential, http: httpx.AsyncClient
+    ) -> str:
+        raise UpstreamError("google_vertex: the OAuth token endpoint failed (HTTP 503).")
+
+    with gateway.client() as http:
+        stored = http.post("/v1/provider-credentials", json=vertex_credential_body(vertex_fake))
+        assert stored.status_code == 201, stored.text
+        monkeypatch.setattr(google_oauth.TokenCache, "token", token_endpoint_down)
+        body = {
+            "provider": "google_vertex",
+            "model": "gemini-2.5-flash",
+            "messages": [{"role": "user", "content": "Hi"}],
+        }
+        failed = http.post("/v1/chat", json=body)
+    assert failed.status_code == 502 and failed.json()["error"] == "upstream_error"
+    # The chat request never left: like a refused connection, it does not count (README, "What counts").
+    assert failed.headers["x-killtoken-plan-used"] == "0"
+    assert [r.path for r in vertex_fake.received] == []

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from killtoken_proxy.credential_probe import PROBE_MODELS
 from killtoken_proxy.plans import MAX_RATE_LIMIT_PER_MINUTE
 from killtoken_proxy.settings import Settings
 from tests.conftest import MASTER_KEY, LiveGateway, free_port, running_gateway
@@ -271,3 +272,15 @@ def test_private_key_never_leaves_the_gateway(live: LiveGateway, case: Case, fak
         listed = http.get("/v1/provider-credentials").text
     assert SECRET not in listed and AWS_SECRET not in listed and "PRIVATE KEY" not in listed
     assert SA_PRIVATE_PEM not in listed
+
+
+def test_the_credential_test_makes_the_chat_paths_authorized_call(live: LiveGateway, case: Case, fake: FakeServer):
+    """Vertex (OAuth token) and Bedrock (SigV4) need `authorize`; the probe shares the chat path's call."""
+    with live.client() as http:
+        credential = http.post("/v1/provider-credentials", json=case.credential(fake, fake.base_url)).json()
+        # Without a model the probe picks the provider's small one (Azure: the configured deployment).
+        named = {} if case.provider in PROBE_MODELS or case.provider == "azure_openai" else {"model": case.model}
+        result = http.post(f"/v1/provider-credentials/{credential['id']}/test", json=named).json()
+    assert (result["status"], result["httpStatus"]) == ("ok", 200), result
+    calls = model_calls(fake)
+    assert len(calls) == 1 and case.auth_ok(calls[0])

@@ -26,6 +26,17 @@ def post(gateway: LiveGateway, body: dict[str, Any]) -> Any:
     ("body", "field"),
     [
         ({"provider": "anthropic"}, "apiKey"),
+        # Secrets travel in HTTP headers: non-ASCII, inner spaces or control characters are refused up front.
+        ({"provider": "openai", "apiKey": "sk-caf\u00e9-not-a-key-canary-93af"}, "apiKey"),
+        ({"provider": "openai", "apiKey": "sk-not-a-key canary-93af"}, "apiKey"),
+        (
+            {
+                "provider": "aws_bedrock",
+                "secrets": {"accessKeyId": "AKIDX", "secretAccessKey": "not-a-key-canary-93af\u0000"},
+                "config": {"region": "us-east-1"},
+            },
+            "secrets.secretAccessKey",
+        ),
         (
             {"provider": "aws_bedrock", "secrets": {"accessKeyId": "AKIDX"}, "config": {"region": "us-east-1"}},
             "secrets.secretAccessKey",

@@ -1,7 +1,8 @@
 """A live, minimal round trip with one stored credential: ok, auth_failed, unreachable or error, with latency.
 
-It goes through the provider's adapter over the shared HTTP client, exactly like a chat call, asking
-for one output token. It is not a gateway call: it is not recorded and does not count against the plan.
+It makes the chat path's own upstream call (`gateway.provider_call`: authorize, send, map errors, read
+the answer) over the shared HTTP client, asking for one output token. It is not a gateway call: it is
+not recorded and does not count against the plan.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ import httpx
 
 from killtoken_proxy.errors import InvalidRequest, KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
+from killtoken_proxy.gateway.provider_call import Attempt, call_provider
 from killtoken_proxy.gateway.redaction import redact
-from killtoken_proxy.gateway.upstream import send
 from killtoken_proxy.providers.base import Credential, ProviderAdapter
 
 PROBE_TIMEOUT_SECONDS = 20.0
 PROBE_MESSAGES = [{"role": "user", "content": "ping"}]
-# A cheap model per provider for the probe when neither the request nor the credential names one.
+# A cheap model per provider for the probe when neither the request nor the credential names one
+# (Azure's credential names its deployment, which is what its URL needs).
 PROBE_MODELS = {
     "openai": "gpt-4.1-nano",
     "anthropic": "claude-3-5-haiku-latest",
     "gemini": "gemini-2.0-flash",
+    "google_vertex": "gemini-2.0-flash",
+    "aws_bedrock": "anthropic.claude-3-haiku-20240307-v1:0",
     "mistral": "mistral-small-latest",
     "deepseek": "deepseek-chat",
     "openrouter": "openai/gpt-4.1-nano",
@@ -59,7 +63,8 @@ class ProbeResult:
 
 
 def probe_model(credential: Credential, requested: Any) -> str:
-    model = requested or credential.config.get("defaultModel") or PROBE_MODELS.get(credential.provider)
+    config = credential.config
+    model = requested or config.get("defaultModel") or config.get("deployment") or PROBE_MODELS.get(credential.provider)
     if not isinstance(model, str) or not model.strip():
         raise InvalidRequest(
             f"Name a model to test this {credential.provider} credential with: "
@@ -72,25 +77,20 @@ def probe_model(credential: Credential, requested: Any) -> str:
 
 async def probe(http: httpx.AsyncClient, adapter: ProviderAdapter, credential: Credential, model: str) -> ProbeResult:
     request = ChatRequest(provider=adapter.name, model=model, messages=PROBE_MESSAGES, params={"max_tokens": 1})
-    upstream_request = adapter.to_request(request, credential)
+    attempt = Attempt()
     started = time.perf_counter()
 
-    def result(status: str, http_status: int | None = None, message: str | None = None) -> ProbeResult:
+    def result(status: str, message: str | None = None) -> ProbeResult:
         # Providers echo keys back in error bodies; nothing of the secret may leave in the message.
         shown = redact(message, credential.secrets.values()) if message else None
         latency_ms = (time.perf_counter() - started) * 1000
+        http_status = attempt.response.status if attempt.response else None
         return ProbeResult(credential.id, adapter.name, model, status, latency_ms, http_status, shown)
 
     try:
-        upstream = await send(http, upstream_request, adapter.name, timeout=PROBE_TIMEOUT_SECONDS)
+        await call_provider(http, adapter, request, credential, attempt, timeout=PROBE_TIMEOUT_SECONDS)
     except KillTokenError as error:
-        return result("unreachable" if error.code in _UNREACHABLE else "error", None, error.message)
-    if upstream.status >= 400:
-        refusal = adapter.map_error(upstream.status, upstream.body, upstream.headers)
-        status = "auth_failed" if upstream.status in (401, 403) else "error"
-        return result(status, upstream.status, refusal.message)
-    try:
-        adapter.from_response(request, upstream.body)
-    except KillTokenError as error:
-        return result("error", upstream.status, error.message)
-    return result("ok", upstream.status)
+        if error.code == "provider_auth_failed":  # refused by the provider or by its token endpoint
+            return result("auth_failed", error.message)
+        return result("unreachable" if error.code in _UNREACHABLE else "error", error.message)
+    return result("ok")

@@ -39,11 +39,30 @@ def _secrets_from(body: Mapping[str, Any], shape: CredentialShape, provider: str
         value = given.get(name)
         if value in (None, "") and name in shape.optional_secret_fields:
             continue
+        where = "apiKey" if shape.secret_fields == ("apiKey",) else f"secrets.{name}"
         if not isinstance(value, str) or not value.strip():
-            where = "apiKey" if shape.secret_fields == ("apiKey",) else f"secrets.{name}"
             raise _invalid(f"A {provider} credential needs `{where}` (a non-empty string).", where)
-        secrets[name] = value.strip()
+        secrets[name] = _header_safe(value.strip(), name, where)
     return secrets
+
+
+# PEM keys span lines; they are signed with, never sent in a header.
+_MULTILINE_SECRETS = frozenset({"privateKey"})
+
+
+def _header_safe(value: str, name: str, where: str) -> str:
+    """Secrets travel in HTTP headers: a stray non-ASCII, space or control character (a copy-paste slip)
+    would break every call later, so it is refused now. The message never shows the value."""
+    allowed_space = name in _MULTILINE_SECRETS
+    for position, char in enumerate(value, 1):
+        if not ("!" <= char <= "~" or (allowed_space and char in " \t\r\n")):
+            kind = "a non-ASCII" if not char.isascii() else "a whitespace or control"
+            raise _invalid(
+                f"`{where}` has {kind} character at position {position}; provider secrets are printable "
+                "ASCII without spaces. Copy the key again from the provider's console.",
+                where,
+            )
+    return value
 
 
 def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ _ENV_TUNING: dict[str, tuple[str, Callable[[float], float]]] = {
     "KILLTOKEN_IDEMPOTENCY_TTL_SECONDS": ("idempotency_ttl_seconds", float),
     "KILLTOKEN_UPSTREAM_TIMEOUT_SECONDS": ("upstream_read_timeout", float),
     "KILLTOKEN_UPSTREAM_CONNECT_TIMEOUT_SECONDS": ("upstream_connect_timeout", float),
+    "KILLTOKEN_MAX_BODY_MB": ("max_body_bytes", lambda mb: int(mb * MIB)),
 }
 IDEMPOTENCY_WAIT_MARGIN = 20.0
 
@@ -42,6 +43,7 @@ class Settings:
     ledger_segment_records: int = 1000  # a segment file is sealed at this many records ...
     ledger_segment_bytes: int = 1 << 20  # ... or this size, so one write never costs more than this
     cache_opportunity_ttl: float = 3600.0  # the exact-cache TTL the cache-opportunity report assumes
+    max_body_bytes: int = 10 * MIB  # a larger request body is refused with 413 (KILLTOKEN_MAX_BODY_MB)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

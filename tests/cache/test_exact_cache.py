@@ -8,7 +8,9 @@ from typing import Any
 import openai
 import pytest
 
-from tests.cache.conftest import HELLO, PRICED, Priced, metrics_of
+from killtoken_proxy.settings import Settings
+from tests.cache.conftest import HELLO, PRICED, GatedOpenAI, Priced, metrics_of
+from tests.conftest import running_gateway
 from tests.fakes.openai_server import Reply, completion
 
 READ_WRITE = {"exactCache": "read_write"}
@@ -176,3 +178,44 @@ def test_cache_endpoints_need_a_tenant_key(priced: Priced):
         http.headers.pop("Authorization")
         assert http.get("/v1/cache/stats").json()["error"] == "tenant_not_resolved"
         assert http.delete("/v1/cache/entries").status_code == 401
+
+
+def test_hits_and_replays_record_content_and_the_shadow_estimate_like_any_call(priced: Priced):
+    with priced.a.client() as http:
+        assert http.patch("/v1/ledger/settings", json={"storeContent": True}).status_code == 200
+    cached = {**PRICED, "cachePolicy": READ_WRITE}
+    keyed = {**PRICED, "idempotencyKey": "content-and-shadow"}
+    calls = {name: priced.chat(body) for name, body in (("miss", cached), ("hit", cached), ("first", keyed))}
+    calls["replay"] = priced.chat(keyed)
+    with priced.a.client() as http:
+        rows = {n: http.get(f"/v1/requests/{r.headers['x-killtoken-request-id']}").json() for n, r in calls.items()}
+    assert metrics_of(calls["hit"])["cacheStatus"] == "hit" and metrics_of(calls["replay"])["replay"] is True
+    assert metrics_of(calls["replay"])["cacheStatus"] == "bypass"  # a replay does not come from the cache
+    for name in ("hit", "replay"):
+        assert rows[name]["content"]["messages"] == HELLO
+        assert rows[name]["content"]["choices"] == rows["miss"]["content"]["choices"]
+        # Same fields as a paid call; a call that paid nothing gives an optimization mode nothing to save.
+        assert rows[name]["potential_savings_usd"].keys() == rows["miss"]["potential_savings_usd"].keys()
+        assert set(rows[name]["potential_savings_usd"].values()) == {"0"}
+
+
+def test_cache_status_says_write_only_when_the_cache_took_the_answer(settings: Settings, upstream: GatedOpenAI):
+    with running_gateway(settings.replace(cache_max_bytes=4000)) as gateway:
+        gateway.add_credential("openai", baseUrl=upstream.base_url)
+        tiny = Priced(gateway, gateway, upstream)
+        write_only = {**PRICED, "cachePolicy": {"exactCache": "write_only"}}
+        upstream.replies.append(Reply(200, completion("x" * 8000)))  # alone larger than the whole cache
+        too_big = tiny.chat(write_only)
+        stored = tiny.chat({**write_only, "temperature": 0})
+        upstream.replies.append(Reply(200, completion("y" * 8000)))
+        big_miss = tiny.chat({**PRICED, "cachePolicy": READ_WRITE})
+        with gateway.client() as http:
+            rows = {
+                name: http.get(f"/v1/requests/{r.headers['x-killtoken-request-id']}").json()
+                for name, r in (("too_big", too_big), ("stored", stored), ("big_miss", big_miss))
+            }
+    assert metrics_of(too_big)["cacheStatus"] == "bypass" and rows["too_big"]["cache_status"] == "bypass"
+    assert json.loads(too_big.headers["x-killtoken-metrics"])["cacheStatus"] == "bypass"
+    assert metrics_of(stored)["cacheStatus"] == "write" and rows["stored"]["cache_written"] is True
+    assert rows["too_big"]["cache_written"] is False
+    assert metrics_of(big_miss)["cacheStatus"] == "miss" and rows["big_miss"]["cache_written"] is False

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from killtoken_proxy.api.dependencies import runtime_of
+from killtoken_proxy.api.dependencies import read_body, runtime_of
 from killtoken_proxy.api.dialects import ANTHROPIC_MESSAGES_PATHS
 from killtoken_proxy.api.json_answer import json_answer
 from killtoken_proxy.errors import NotFound, NotImplementedYet
@@ -27,7 +27,7 @@ def anthropic_tenant(request: Request) -> Tenant:
 
 
 async def messages(request: Request) -> Response:
-    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, ANTHROPIC)
+    outcome = await runtime_of(request).gateway.chat(await read_body(request), request.headers, ANTHROPIC)
     # The Anthropic SDK surfaces `request-id` as `message._request_id`: make it ours.
     headers = {**outcome.headers, "request-id": outcome.headers["x-killtoken-request-id"]}
     return json_answer(outcome.body, headers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from killtoken_proxy.api.dependencies import runtime_of
+from killtoken_proxy.api.dependencies import read_body, runtime_of
 from killtoken_proxy.api.json_answer import json_answer
 from killtoken_proxy.gateway.doors import NATIVE
 
@@ -13,5 +13,5 @@ router = APIRouter()
 
 @router.post("/v1/chat")
 async def native_chat(request: Request) -> Response:
-    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, NATIVE)
+    outcome = await runtime_of(request).gateway.chat(await read_body(request), request.headers, NATIVE)
     return json_answer(outcome.body, outcome.headers)

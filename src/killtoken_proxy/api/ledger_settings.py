@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
+from killtoken_proxy.api.dependencies import calling_tenant, json_body, runtime_of
 from killtoken_proxy.errors import InvalidRequest
 from killtoken_proxy.store.tenants import Tenant
 
@@ -20,10 +20,7 @@ async def get_settings(request: Request, tenant: Annotated[Tenant, Depends(calli
 
 @router.patch("/v1/ledger/settings")
 async def update_settings(request: Request, tenant: Annotated[Tenant, Depends(calling_tenant)]) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
+    body = await json_body(request)
     if not isinstance(body, dict) or set(body) - {"storeContent"} or not isinstance(body.get("storeContent"), bool):
         raise InvalidRequest(
             'Send {"storeContent": true} or {"storeContent": false}.', code="invalid_settings", param="storeContent"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
+from killtoken_proxy.api.dependencies import calling_tenant, read_body, runtime_of
 from killtoken_proxy.api.dialects import OPENAI_BASES, OPENAI_UNSUPPORTED
 from killtoken_proxy.api.json_answer import json_answer
 from killtoken_proxy.errors import NotFound, NotImplementedYet
@@ -21,7 +21,7 @@ _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 async def chat_completions(request: Request) -> Response:
-    outcome = await runtime_of(request).gateway.chat(await request.body(), request.headers, OPENAI)
+    outcome = await runtime_of(request).gateway.chat(await read_body(request), request.headers, OPENAI)
     # The OpenAI SDKs surface `x-request-id` as `completion._request_id`: make it ours.
     headers = {**outcome.headers, "x-request-id": outcome.headers["x-killtoken-request-id"]}
     return json_answer(outcome.body, headers)

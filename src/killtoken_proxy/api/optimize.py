@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
-from killtoken_proxy.api.templates import json_body
+from killtoken_proxy.api.dependencies import calling_tenant, json_body, runtime_of
 from killtoken_proxy.errors import InvalidRequest
 from killtoken_proxy.gateway import request_fields
 from killtoken_proxy.gateway.doors import parse_openai

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
+from killtoken_proxy.api.dependencies import calling_tenant, json_body, runtime_of
 from killtoken_proxy.errors import InvalidRequest, NotFound
 from killtoken_proxy.gateway.pricing import KNOWN_PROVIDERS
 from killtoken_proxy.money import to_decimal
@@ -33,11 +32,7 @@ def _checked(provider: str, model: str) -> tuple[str, str]:
     return provider, model
 
 
-def _rates(raw: bytes) -> dict[str, Decimal | None]:
-    try:
-        body = json.loads(raw, parse_float=Decimal) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
+def _rates(body: Any) -> dict[str, Decimal | None]:
     if not isinstance(body, dict):
         raise InvalidRequest('Send {"input": ..., "output": ...} in USD per 1M tokens.', code="invalid_price")
     unknown = sorted(set(body) - set(RATE_FIELDS))
@@ -89,7 +84,7 @@ async def set_override(
     request: Request, provider: str, model: str, tenant: Annotated[Tenant, Depends(calling_tenant)]
 ) -> dict[str, Any]:
     provider, model = _checked(provider, model)
-    rates = _rates(await request.body())
+    rates = _rates(await json_body(request, parse_float=Decimal))
     input_rate, output_rate = rates["input"], rates["output"]
     assert input_rate is not None and output_rate is not None  # required above
     override = runtime_of(request).price_overrides.set(

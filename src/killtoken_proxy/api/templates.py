@@ -7,20 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
+from killtoken_proxy.api.dependencies import calling_tenant, json_body, runtime_of
 from killtoken_proxy.errors import InvalidRequest
 from killtoken_proxy.gateway.templates import public
 from killtoken_proxy.store.tenants import Tenant
 
 router = APIRouter()
 TenantDep = Annotated[Tenant, Depends(calling_tenant)]
-
-
-async def json_body(request: Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
 
 
 @router.post("/v1/templates")

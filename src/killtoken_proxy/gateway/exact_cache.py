@@ -3,7 +3,9 @@ and whether its answer is stored after; only complete successful answers are sto
 
 cacheStatus: `hit` served from the cache; `miss` looked up and not found (provider called; with
 read_write the answer is then stored if it may be); `write` stored without a lookup (write_only);
-`bypass` the cache played no part (mode bypass, or a write_only answer that may not be stored).
+`bypass` the cache played no part (mode bypass, a replay, or a write_only answer the cache did not
+take: incomplete, or larger than the whole cache). The ledger's `cache_written` says whether a
+writing mode's answer was actually stored.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def storable(request: ChatRequest, body: dict[str, Any]) -> bool:
 
 
 def status_after_provider(request: ChatRequest, body: dict[str, Any]) -> str:
+    """The status before the write; `ExactCache.write` turns write_only's `write` into `bypass` if refused."""
     mode = request.cache_policy.exact_cache
     if mode in READING_MODES:
         return "miss"
@@ -73,10 +76,19 @@ class ExactCache:
         return StoredAnswer(body, entry.model, value, entry.request_id, cache_status="hit")
 
     async def write(self, call: Call, result: ProviderResult, metrics: dict[str, Any]) -> None:
+        """Store the answer if the policy asks and it may be stored; `metrics` then says what happened."""
         assert call.request is not None and call.tenant is not None
         policy = call.request.cache_policy
-        if policy.exact_cache not in WRITING_MODES or not storable(call.request, result.body):
+        if policy.exact_cache not in WRITING_MODES:
             return
+        written = storable(call.request, result.body) and await self._put(call, result, metrics)
+        call.record["cache_written"] = written
+        if metrics["cacheStatus"] == "write" and not written:
+            metrics["cacheStatus"] = "bypass"
+
+    async def _put(self, call: Call, result: ProviderResult, metrics: dict[str, Any]) -> bool:
+        assert call.request is not None and call.tenant is not None
+        policy = call.request.cache_policy
         await self._store.ready()
         now = self._clock()
         entry = CacheEntry(
@@ -89,8 +101,10 @@ class ExactCache:
             value_usd=metrics["costUsd"],
             body=json.dumps(result.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
         )
-        if self._store.put(entry):
-            self._store.counters.write(call.tenant.id)
+        if not self._store.put(entry):
+            return False  # larger than the whole cache
+        self._store.counters.write(call.tenant.id)
+        return True
 
 
 def _body_of(entry: CacheEntry | None) -> dict[str, Any] | None:

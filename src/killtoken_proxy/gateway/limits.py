@@ -1,9 +1,9 @@
 """The limits stage: the tenant's rate limit (429), then its monthly plan quota (402).
 
 A call is counted when it is admitted (the reservation) and given back if it then fails before
-the provider received it (the settlement). Admission is synchronous on the event loop, so
-concurrent requests cannot both take the last unit. Idempotent replays skip `admit` and get
-the plan headers from `annotate` instead.
+the provider received it (the settlement); one refused with 402 takes no rate-limit slot.
+Admission is synchronous on the event loop, so concurrent requests cannot both take the last unit.
+Idempotent replays skip `admit` and get the plan headers from `annotate` instead.
 """
 
 from __future__ import annotations
@@ -61,6 +61,11 @@ class Limits:
             )
         limit = tenant.monthly_requests
         if limit is not None and used >= limit:
+            # Refused: the call takes no rate-limit slot either, so retrying at the quota cannot cause 429s.
+            self._rate.give_back(tenant.id)
+            call.response_headers.update(
+                self._rate.hit(tenant.id, tenant.rate_limit_per_minute, record=False).headers()
+            )
             call.response_headers.update(plan_headers(tenant, used, now))
             raise KillTokenError(
                 f"Monthly plan limit reached: {used} of {limit} gateway requests used on plan "
@@ -84,7 +89,7 @@ class Limits:
         period = call.record.get(PLAN_PERIOD)
         if period is None or call.tenant is None:
             return
-        if "upstream_status" in call.record or error.code in _MAYBE_DELIVERED:
+        if call.attempt.response is not None or (call.attempt.sent and error.code in _MAYBE_DELIVERED):
             return  # it reached the provider: it counts, whatever the provider answered
         used = self._usage.add(call.tenant.id, period, -1)
         del call.record[PLAN_PERIOD]

@@ -23,10 +23,10 @@ class CallMetrics:
     """One call's numbers. Field names in `to_json` are the public contract (documented in the README)."""
 
     request_id: str
-    provider: str
-    model: str
+    provider: str | None  # None only on an error answered before routing
+    model: str | None
     feature: str | None
-    optimization_mode: str
+    optimization_mode: str | None
     usage: Usage
     cost_usd: Decimal | None  # None: the model has no known price ("unpriced"), never $0
     cache_status: str  # bypass | miss | hit | write

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from killtoken_proxy import json_codec
+from killtoken_proxy import json_body
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import CredentialRequired, InvalidRequest, KillTokenError
 from killtoken_proxy.gateway import request_fields
@@ -25,16 +25,18 @@ from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.content import content_record
 from killtoken_proxy.gateway.doors import Door
 from killtoken_proxy.gateway.exact_cache import ExactCache, status_after_provider
+from killtoken_proxy.gateway.failure import failure_headers
 from killtoken_proxy.gateway.idempotency import Idempotency
 from killtoken_proxy.gateway.limits import Limits
 from killtoken_proxy.gateway.metrics import ZERO, CallMetrics, header_value
-from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer
+from killtoken_proxy.gateway.optimize.stage import OptimizationReport, PromptOptimizer, no_potential_savings
 from killtoken_proxy.gateway.pricing import PriceBook
+from killtoken_proxy.gateway.provider_call import Attempt, call_provider
 from killtoken_proxy.gateway.redaction import redact
 from killtoken_proxy.gateway.routing import Route, credential_hint, route
 from killtoken_proxy.gateway.stored_answer import StoredAnswer
 from killtoken_proxy.gateway.templates import TemplateService, TemplateUse
-from killtoken_proxy.gateway.upstream import send
+from killtoken_proxy.gateway.unexpected import internal_error
 from killtoken_proxy.ids import new_id
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult, Usage
 from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
@@ -67,6 +69,7 @@ class Call:
     template: TemplateUse | None = None
     record: dict[str, Any] = field(default_factory=dict)  # extra ledger fields gathered by the stages
     response_headers: dict[str, str] = field(default_factory=dict)  # extra headers for any answer
+    attempt: Attempt = field(default_factory=Attempt)  # how far the provider call got
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -126,13 +129,17 @@ class Gateway:
             self._fail(call, error)
             self._idempotency.release(call, error)
             raise
+        except Exception as exc:  # a bug: still a recorded, well-formed answer, and no key left held
+            bug = internal_error(call.request_id, exc, call.credential.secrets.values() if call.credential else ())
+            self._fail(call, bug)
+            raise bug from None
         finally:
             self._idempotency.release(call)  # no-op unless an unexpected error left the key held
 
     async def _run(self, call: Call, raw_body: bytes, headers: Mapping[str, str], door: Door) -> ChatOutcome:
-        body = request_fields.require_object(_json(raw_body))
-        call.feature = _feature_for_ledger(body, headers)
         call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
+        body = request_fields.require_object(json_body.parse(raw_body, field_codes=request_fields.FIELD_CODES))
+        call.feature = _feature_for_ledger(body, headers)
         request_fields.reject_streaming(body)
         body = self._expand_template(call, body, headers, door)
         call.request = door.parse(body, headers)
@@ -217,18 +224,17 @@ class Gateway:
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None
-        adapter, provider = call.adapter, call.adapter.name
-        outgoing = adapter.to_request(call.request, call.credential)
-        outgoing = await adapter.authorize(outgoing, call.credential, self._http)
-        upstream = await send(self._http, outgoing, provider)
-        call.record.update(
-            upstream_ms=round(upstream.elapsed_ms, 2),
-            upstream_status=upstream.status,
-            upstream_request_id=next((upstream.headers[h] for h in _REQUEST_ID_HEADERS if h in upstream.headers), None),
-        )
-        if upstream.status >= 400:
-            raise adapter.map_error(upstream.status, upstream.body, upstream.headers)
-        return adapter.from_response(call.request, upstream.body), upstream.elapsed_ms
+        try:
+            result = await call_provider(self._http, call.adapter, call.request, call.credential, call.attempt)
+        finally:
+            if (upstream := call.attempt.response) is not None:
+                call.record.update(
+                    upstream_ms=round(upstream.elapsed_ms, 2),
+                    upstream_status=upstream.status,
+                    upstream_request_id=call.attempt.upstream_request_id(),
+                )
+        assert call.attempt.response is not None
+        return result, call.attempt.response.elapsed_ms
 
     def _account(self, call: Call, result: ProviderResult, upstream_ms: float) -> dict[str, Any]:
         assert call.request is not None and call.provider is not None and call.tenant is not None
@@ -253,6 +259,8 @@ class Gateway:
     def _answer_stored(self, call: Call, door: Door, stored: StoredAnswer) -> ChatOutcome:
         """A cache hit or a replay: no provider call, cost 0, the original's cost saved."""
         assert call.request is not None and call.provider is not None
+        call.record["potential_savings_usd"] = no_potential_savings()
+        self._keep_content(call, stored.body)
         metrics = CallMetrics(
             request_id=call.request_id,
             provider=call.provider,
@@ -295,8 +303,10 @@ class Gateway:
         self._keep_content(call, None)
         if call.credential is not None:
             error.message = redact(error.message, call.credential.secrets.values())
-        error.headers.update(call.response_headers)
+        error.headers.update(failure_headers(call, self._limits))
         error.headers["x-killtoken-request-id"] = call.request_id
+        if call.tenant is None:
+            return  # unauthenticated: nobody's record, and a flood of them must not grow the ledger
         self._ledger.record(
             {
                 **call.ledger_record(),
@@ -315,17 +325,6 @@ class Gateway:
                 param="provider",
             )
         return adapter
-
-
-# Where providers put their request id: OpenAI family, Anthropic, AWS, Google.
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id")
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json_codec.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
 
 
 def _feature_for_ledger(body: dict[str, Any], headers: Mapping[str, str]) -> str | None:

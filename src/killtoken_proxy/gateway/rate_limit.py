@@ -41,13 +41,14 @@ class SlidingWindowLimiter:
         self._window = window
         self._admitted: dict[str, deque[float]] = {}
 
-    def hit(self, key: str, limit: int) -> RateDecision:
+    def hit(self, key: str, limit: int, *, record: bool = True) -> RateDecision:
+        """Admit and record one request, or refuse it; `record=False` only looks."""
         now = self._monotonic()
         times = self._admitted.setdefault(key, deque())
         while times and times[0] <= now - self._window:
             times.popleft()
         allowed = len(times) < limit
-        if allowed:
+        if allowed and record:
             times.append(now)
         return RateDecision(
             allowed=allowed,
@@ -56,3 +57,9 @@ class SlidingWindowLimiter:
             reset_seconds=times[-1] + self._window - now if times else 0.0,
             retry_after_seconds=0.0 if allowed else times[0] + self._window - now,
         )
+
+    def give_back(self, key: str) -> None:
+        """Undo the latest admission (synchronous with `hit`, so it is the caller's own)."""
+        times = self._admitted.get(key)
+        if times:
+            times.pop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, cast
@@ -17,9 +16,16 @@ CACHE_MODES: tuple[CacheMode, ...] = ("bypass", "read_only", "write_only", "read
 OPTIMIZATION_MODES: tuple[OptimizationMode, ...] = ("measure_only", "safe", "balanced", "aggressive")
 
 FEATURE_HEADER = "x-killtoken-feature"
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MODE_HEADER = "x-killtoken-optimization-mode"
 IDEMPOTENCY_HEADER = "x-killtoken-idempotency-key"
+# The error code of a bad value in a top-level field (the spec's codes; anything else is invalid_request).
+FIELD_CODES = {
+    "model": "invalid_model",
+    "messages": "invalid_messages",
+    "cachePolicy": "invalid_cache_policy",
+    "optimizationMode": "invalid_optimization_mode",
+    "idempotencyKey": "invalid_idempotency_key",
+}
 
 
 def require_object(body: Any) -> dict[str, Any]:
@@ -170,7 +176,7 @@ def _clean_feature(value: Any) -> str | None:
         raise InvalidRequest("`metadata.feature` must be a string.", param="metadata.feature")
     # NFC: "é" typed or composed is one tag. A lone surrogate (legal as a JSON escape) cannot be
     # stored or sent back as UTF-8, so it becomes U+FFFD instead of failing the request.
-    text = _LONE_SURROGATE.sub("\ufffd", unicodedata.normalize("NFC", str(value)))
+    text = unicodedata.normalize("NFC", str(value))
     text = text.strip()[:FEATURE_MAX_CHARS].strip()
     return text or None
 

@@ -109,3 +109,8 @@ class PromptOptimizer:
         if report.messages is request.messages:
             return request, report
         return replace(request, messages=report.messages), report
+
+
+def no_potential_savings() -> dict[str, str]:
+    """The shadow estimate of a call that paid nothing (a cache hit, a replay): no mode could save on it."""
+    return {mode: "0" for mode in MODES[1:]}
