@@ -42,6 +42,22 @@ def _read_fields(file: Path | None, system: str | None, user: str | None) -> dic
     return fields
 
 
+def _with_replaced_roles(current: list[dict[str, Any]], system: str | None, user: str | None) -> list[dict[str, Any]]:
+    """`edit --system/--user` replace only the messages of that role; the rest of the template stays."""
+    merged = list(current)
+    for role, text in (("system", system), ("user", user)):
+        if not text:
+            continue
+        given = {"role": role, "content": text}
+        places = [i for i, message in enumerate(merged) if message.get("role") == role]
+        if not places:
+            merged = [given, *merged] if role == "system" else [*merged, given]
+            continue
+        # Several messages of that role (a few-shot template): the last one is the one a user edits.
+        merged[places[-1]] = given
+    return merged
+
+
 def _defaults(provider: str | None, model: str | None, mode: str | None, description: str | None) -> dict[str, Any]:
     given = {"provider": provider, "model": model, "optimizationMode": mode, "description": description}
     return {k: v for k, v in given.items() if v is not None}
@@ -153,11 +169,12 @@ def edit(
     rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Save a new version: given messages replace the old ones; other fields keep their values."""
+    """Save a new version: --file replaces all messages, --system/--user only that role's; the rest stays."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
+    only_roles = file is None and (system or user)
     changes = {**_read_fields(file, system, user), **_defaults(provider, model, mode, description)}
     if rename:
         changes["name"] = rename
@@ -167,6 +184,8 @@ def edit(
             2,
         )
     with reported(), connect() as client:
+        if only_roles:
+            changes["messages"] = _with_replaced_roles(client.get_template(ref)["messages"], system, user)
         template = client.update_template(ref, **changes)
     if as_json:
         print_json(template)
