@@ -38,6 +38,7 @@ def test_redaction_removes_full_and_masked_keys():
         "AKIAIOSFODNN7EXAMPLE",
         "ASIAY34FZKBOKMUTVV7A",
         "ya29.a0AfB_byC1234567890abcdefghij",
+        "ya29.fake-1",
     ],
 )
 def test_redaction_removes_every_provider_key_shape(key: str):
@@ -49,7 +50,7 @@ def test_redaction_removes_every_provider_key_shape(key: str):
     [
         "Unknown parameter: skip_special_tokens.",
         "sketching a plan; the task_identifier field; risk-assessment",
-        "kt_init is short, sk-learn too, AKIA alone, AIza, ya29.short",
+        "kt_init is short, sk-learn too, AKIA alone, AIza, ya29 alone",
         "AKIAIOSFODNN7EXAMPLEXTRA is longer than an access key id",
     ],
 )

@@ -15,7 +15,7 @@ _KEY_LIKE = re.compile(
     r"(?:sk-|sk_|kt_|xai-|gsk_|pplx-)[A-Za-z0-9_*.-]{7,}[A-Za-z0-9_*]"
     r"|AIza[A-Za-z0-9_-]{30,}"
     r"|(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"
-    r"|ya29\.[A-Za-z0-9_.-]{15,}[A-Za-z0-9_]"
+    r"|ya29\.[A-Za-z0-9_.-]*[A-Za-z0-9_]"  # no English word starts `ya29.`: any length is a token
     r")"
 )
 
