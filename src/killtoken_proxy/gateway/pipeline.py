@@ -135,7 +135,7 @@ class Gateway:
         call.tenant = resolve_tenant(self._tenants, headers, allow_x_api_key=door.accepts_x_api_key)
         request_fields.reject_streaming(body)
         body = self._expand_template(call, body, headers, door)
-        call.request = door.parse(body, headers)
+        call.request = replace(door.parse(body, headers), tenant_id=call.tenant.id)
         call.feature = call.request.feature
         self._route(call, headers)
         self._require_credential(call)
