@@ -86,6 +86,29 @@ def init(
         info("Already initialised: tenant `default` exists. Its key was shown when it was created.")
 
 
+def _refuse_second_daemon(settings: Settings) -> None:
+    """One daemon per store: say where the running one is instead of failing on its lock or its port."""
+    from killtoken_cli.connection import running_daemon_url
+    from killtoken_proxy.errors import StoreLocked
+    from killtoken_proxy.server import read_daemon_file
+    from killtoken_proxy.store.lock import StoreLock
+
+    url = running_daemon_url(settings)
+    if url is not None:
+        pid = (read_daemon_file(settings) or {}).get("pid")
+        fail(
+            f"KillToken is already running at {url} (pid {pid}); use it, or stop it first (Ctrl-C in its "
+            f"terminal, or `kill {pid}`). A second gateway needs its own KILLTOKEN_HOME and `kt serve --port N`.",
+            EXIT_UNAVAILABLE,
+        )
+    lock = StoreLock(settings.paths.lock_file, settings.paths.daemon_file)
+    try:
+        lock.acquire()
+    except StoreLocked as exc:
+        fail(str(exc), EXIT_UNAVAILABLE)
+    lock.release()
+
+
 def serve(
     host: Annotated[
         str, typer.Option(help="Interface to bind. Loopback by default; others expose the gateway.")
@@ -103,6 +126,7 @@ def serve(
     from killtoken_proxy.server import serve as run_server
 
     settings = load_settings().replace(host=host, port=port)
+    _refuse_second_daemon(settings)  # before the port: a second daemon on another port could not open the store
     try:
         check_port_free(host, port)
     except PortInUse as exc:
