@@ -29,7 +29,7 @@ def stderr_console() -> Any:
 
 
 def info(message: str) -> None:
-    stderr_console().print(message)
+    stderr_console().print(message, soft_wrap=True)  # whole lines: commands in messages stay copyable
 
 
 def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:

@@ -54,6 +54,7 @@ def add(
         shapes = {p["name"]: p for p in client.providers()}
         if provider not in shapes:
             fail(f"Unknown provider {provider!r}; one of {', '.join(shapes)}.", 2)
+        _warn_if_one_is_active(provider, client.list_credentials())
         secrets, settings_config = collect(provider, shapes[provider], flags)
         meta = client.add_credential(provider, secrets=secrets, config=settings_config, label=label)
     if as_json:
@@ -61,6 +62,23 @@ def add(
     else:
         ending = f" ending …{meta['last4']}" if meta.get("last4") else ""
         info(f"Stored {meta['provider']} credential [bold]{meta['id']}[/] ({meta['label']}){ending}.")
+
+
+def _warn_if_one_is_active(provider: str, stored: list[dict[str, Any]]) -> None:
+    """A second credential is rarely what someone replacing a key wants: say which is used, and how to rotate."""
+    from killtoken_cli.output import info
+
+    active = [c for c in stored if c.get("provider") == provider and c.get("status", "active") == "active"]
+    if not active:
+        return
+    current = active[-1]  # newest last (ids sort by time); the gateway uses the newest active one
+    ending = f" ending …{current['last4']}" if current.get("last4") else ""
+    described = f"{current['id']} ({current.get('label')}){ending}"
+    info(
+        f"[yellow]Note:[/] {provider} already has an active credential {described}. "
+        "The new one will be used from now on and the old one kept. To replace the key instead, run "
+        f"`kt credentials update {current['id']} --rotate`."
+    )
 
 
 def _where(config: dict[str, object]) -> str:
