@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.output import fail
+from killtoken_cli.output import fail, usd
 
 
 def _prompt(text: str) -> str:
@@ -40,7 +40,7 @@ def _metrics_rows(metrics: dict[str, Any]) -> list[list[str]]:
             f"{metrics.get('promptTokens')} ({metrics.get('cachedPromptTokens')} cached) / "
             f"{metrics.get('completionTokens')}",
         ],
-        ["cost", f"${cost}" if cost is not None else "unpriced model"],
+        ["cost", usd(cost, exact=True, missing="unpriced model")],
         ["cache", str(metrics.get("cacheStatus"))],
         [
             "latency ms",

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.output import fail
+from killtoken_cli.output import fail, usd
 
 app = typer.Typer(help="Prompt optimization: preview a mode on a request.", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def _summary(result: dict[str, Any]) -> list[str]:
     report = result["optimization"]
     before, removed = report["tokensBefore"], report["tokensRemoved"]
     share = f"{removed / before:.0%}" if before else "0%"
-    money = f"${report['estimatedSavingsUsd']}" if report["estimatedSavingsUsd"] is not None else "unpriced"
+    money = usd(report["estimatedSavingsUsd"], exact=True, missing="unpriced")
     exact = "" if report["tokenizerExact"] else ", approximate for this model"
     lines = [
         f"{report['mode']}: {before} -> {report['tokensAfter']} tokens (-{removed}, {share}); "

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.output import usd
 from killtoken_cli.shared_options import AsJson
 
 app = typer.Typer(help="Prices: list, show, set, remove (USD per 1M tokens).", no_args_is_help=True)
@@ -18,15 +19,15 @@ Rate = Annotated[str | None, typer.Option(help="USD per 1M tokens.")]
 def _row(price: dict[str, Any]) -> list[str]:
     def rate(name: str) -> str:
         value = price.get(name)
-        return f"${value}" if value is not None else "= input"
+        return usd(value, exact=True, missing="= input")
 
     return [
         price["provider"],
         price["model"],
-        f"${price['input']}",
+        usd(price["input"], exact=True),
         rate("cachedInput"),
         rate("cacheWrite"),
-        f"${price['output']}",
+        usd(price["output"], exact=True),
         price.get("source", "override"),
     ]
 

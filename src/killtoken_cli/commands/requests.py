@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.output import usd
 from killtoken_cli.shared_options import (
     AsJson,
     CacheStatusFilter,
@@ -31,7 +32,7 @@ def _row(r: dict[str, Any]) -> list[str]:
         f"{r.get('provider') or ''} {r.get('model') or ''}".strip(),
         str(r.get("status", "")) + (f" {r['error']}" if r.get("error") else ""),
         tokens,
-        f"${cost}" if cost is not None else ("unpriced" if r.get("status") == 200 else ""),
+        usd(cost, exact=True, missing="unpriced" if r.get("status") == 200 else ""),
         f"{r.get('latency_ms', '')}",
     ]
 
