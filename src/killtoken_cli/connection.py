@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -86,10 +86,12 @@ def admin_token(settings: Settings) -> str:
 
 
 @contextmanager
-def open_client(settings: Settings, client_class: type[C], credential: Callable[[], str]) -> Iterator[C]:
+def open_client(
+    settings: Settings, client_class: type[C], credential: Callable[[], str], headers: Mapping[str, str] | None = None
+) -> Iterator[C]:
     url = running_daemon_url(settings)
     if url is not None:
-        with client_class(url, credential()) as client:
+        with client_class(url, credential(), default_headers=headers) as client:
             yield client
         return
     from killtoken_cli.in_process import InProcessTransport
@@ -101,17 +103,21 @@ def open_client(settings: Settings, client_class: type[C], credential: Callable[
     except StoreLocked as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from None
     try:
-        with client_class("http://kt.in-process", credential(), transport=transport) as client:
+        with client_class("http://kt.in-process", credential(), transport=transport, default_headers=headers) as client:
             yield client
     finally:
         transport.close()
 
 
-def connect(settings: Settings | None = None) -> AbstractContextManager[KillTokenClient]:
-    """A client authorised by the CLI's tenant key."""
+def connect(settings: Settings | None = None, *, tenant: str | None = None) -> AbstractContextManager[KillTokenClient]:
+    """A client authorised by the CLI's tenant key; with `tenant` (`--tenant NAME`), by the local admin token
+    acting for that tenant, so an admin needs no key of each tenant."""
     from killtoken_cli.client import KillTokenClient
 
     settings = settings or load_settings()
+    if tenant is not None:
+        resolved = settings
+        return open_client(resolved, KillTokenClient, lambda: admin_token(resolved), {"x-killtoken-tenant": tenant})
     key = tenant_key(settings)  # before starting anything: a missing key is the first thing to report
     return open_client(settings, KillTokenClient, lambda: key)
 

@@ -1,4 +1,4 @@
-"""Command-line options the history, export and report commands share: time range, filters, `--json`."""
+"""Command-line options commands share: `--json`, `--tenant`, and the history/report filters and time range."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ ProviderFilter = Annotated[str | None, typer.Option("--provider", help="Only thi
 ModelFilter = Annotated[str | None, typer.Option("--model", help="Only this model.")]
 StatusFilter = Annotated[str | None, typer.Option("--status", help="ok, error or an HTTP status such as 429.")]
 CacheStatusFilter = Annotated[str | None, typer.Option("--cache-status", help="bypass, miss, hit or write.")]
+Tenant = Annotated[
+    str | None,
+    typer.Option(
+        "--tenant", "-t", help="Act for this tenant (name or tn_ id) with the local admin token, not kt's own key."
+    ),
+]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.output import fail
+from killtoken_cli.shared_options import Tenant
 
 app = typer.Typer(help="Prompt templates: add, list, show, edit, render, remove.", no_args_is_help=True)
 
@@ -87,6 +88,7 @@ def add(
     mode: ModeOption = None,
     description: DescriptionOption = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Create a template from --file and/or --system/--user messages."""
     from killtoken_cli.connection import connect
@@ -96,7 +98,7 @@ def add(
     fields = {**_read_fields(file, system, user), **_defaults(provider, model, mode, description)}
     if not fields.get("messages"):
         fail("A template needs messages: --file template.json, or --system/--user text.", 2)
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         template = client.add_template(name, fields.pop("messages"), **fields)
     if as_json:
         print_json(template)
@@ -105,13 +107,13 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
+def list_(as_json: JsonOption = False, tenant: Tenant = None) -> None:
     """Your templates, latest versions."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         rows = client.list_templates()
     if as_json:
         print_json(rows)
@@ -141,13 +143,14 @@ def show(
     ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
     version: VersionOption = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Show a template (the latest version, or --version N)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         template = client.get_template(ref, version=version)
     if as_json:
         print_json(template)
@@ -168,6 +171,7 @@ def edit(
     description: DescriptionOption = None,
     rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Save a new version: --file replaces all messages, --system/--user only that role's; the rest stays."""
     from killtoken_cli.connection import connect
@@ -183,7 +187,7 @@ def edit(
             "Nothing to change: give --file, --system/--user, --model, --provider, --mode, --description or --rename.",
             2,
         )
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         if only_roles:
             changes["messages"] = _with_replaced_roles(client.get_template(ref)["messages"], system, user)
         template = client.update_template(ref, **changes)
@@ -199,6 +203,7 @@ def render(
     var: Annotated[list[str] | None, typer.Option("--var", help="name=value (repeatable).")] = None,
     version: VersionOption = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Print the messages a chat request would send with these variables."""
     from killtoken_cli.connection import connect
@@ -211,7 +216,7 @@ def render(
         if not sep or not key.strip():
             fail(f"--var expects name=value, got {pair!r}.", 2)
         variables[key.strip()] = value
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         rendered = client.render_template(ref, variables, version=version)
     if as_json:
         print_json(rendered)
@@ -220,12 +225,12 @@ def render(
 
 
 @app.command("remove")
-def remove(ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")]) -> None:
+def remove(ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")], tenant: Tenant = None) -> None:
     """Delete a template and all its versions (recorded requests keep their template id)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         client.remove_template(ref)
     info(f"Removed {ref}.")
