@@ -51,6 +51,12 @@ def test_credentials_add_from_stdin_and_list_shows_metadata_only():
     assert [c["id"] for c in json.loads(listed.stdout)] == [meta["id"]]
     for output in (added.output, listed.output, runner.invoke(app, ["credentials", "list"]).output):
         assert PROVIDER_SECRET not in output and PROVIDER_SECRET[:-4] not in output
+    assert "already has an active credential" not in added.stderr
+    second = runner.invoke(app, ["credentials", "add", "openai", "--json"], input="sk-second-key-0000000000\n")
+    assert second.exit_code == 0, second.output  # allowed (two keys may be wanted), but said out loud
+    assert f"openai already has an active credential {meta['id']}" in second.stderr
+    assert f"kt credentials update {meta['id']} --rotate" in second.stderr
+    assert runner.invoke(app, ["credentials", "remove", json.loads(second.stdout)["id"]]).exit_code == 0
     removed = runner.invoke(app, ["credentials", "remove", meta["id"]])
     assert removed.exit_code == 0
     assert json.loads(runner.invoke(app, ["credentials", "list", "--json"]).stdout) == []
@@ -85,7 +91,7 @@ def test_credentials_add_without_base_url_names_the_missing_field():
 
 def test_commands_before_init_say_what_to_run():
     result = runner.invoke(app, ["requests", "list"])
-    assert result.exit_code == 4
+    assert result.exit_code == 2  # a set-up step is missing: not a secret-store problem (4)
     assert "kt init" in result.stderr
 
 

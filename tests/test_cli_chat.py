@@ -65,5 +65,23 @@ def test_kt_chat_errors_name_the_fix(fake_openai: FakeOpenAI):
     )
     assert bad_mode.exit_code == 1 and "invalid_optimization_mode" in bad_mode.stderr
     assert fake_openai.received == []
-    usage = runner.invoke(app, ["chat", "Hello", "--model", "gpt-4.1-mini"])
-    assert usage.exit_code == 2 and "--provider" in usage.output
+    usage = runner.invoke(app, ["chat", "Hello", "--provider", "openai"])
+    assert usage.exit_code == 2 and "--model" in usage.output
+
+
+def test_kt_chat_without_provider_routes_by_the_model_name(fake_openai: FakeOpenAI):
+    _setup(fake_openai)
+    result = runner.invoke(app, ["chat", "Hello", "--model", "gpt-4.1-mini", "--feature", "routed"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Paris\n" and fake_openai.received[-1].body["model"] == "gpt-4.1-mini"
+    [record] = json.loads(runner.invoke(app, ["requests", "list", "--json", "--feature", "routed"]).stdout)
+    assert record["provider"] == "openai"
+
+
+def test_kt_chat_with_an_open_weight_model_suggests_who_hosts_it(fake_openai: FakeOpenAI):
+    _setup(fake_openai)
+    assert runner.invoke(app, ["credentials", "add", "anthropic"], input="sk-ant-fake-000000000\n").exit_code == 0
+    result = runner.invoke(app, ["chat", "Hello", "--model", "llama-3-70b"])
+    assert result.exit_code == 1 and "invalid_model" in result.stderr
+    assert "together/llama-3-70b" in result.stderr and "kt credentials add together" in result.stderr
+    assert "anthropic/llama-3-70b" not in result.stderr

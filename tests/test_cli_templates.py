@@ -36,8 +36,18 @@ def test_templates_add_edit_show_render_and_remove():
         {"role": "system", "content": "You answer for {{company}}."},
         {"role": "user", "content": "{{question}}"},
     ]
-    code, out, _ = kt("templates", "render", "support", "--var", "question=Where is it?")
-    assert code == 0 and out == "--- user\nQ: Where is it?\n"
+    assert json.loads(kt("templates", "show", "support", "--json")[1])["messages"] == [
+        {"role": "system", "content": "You answer for {{company}}."},  # editing --user keeps the system message
+        {"role": "user", "content": "Q: {{question}}"},
+    ]
+    code, out, _ = kt("templates", "render", "support", "--var", "company=Acme", "--var", "question=Where is it?")
+    assert code == 0 and out == "--- system\nYou answer for Acme.\n--- user\nQ: Where is it?\n"
+    code, _, err = kt("templates", "edit", "support", "--system", "You answer for {{company}}, briefly.")
+    assert code == 0 and "v3 of 3" in err
+    assert [m["content"] for m in json.loads(kt("templates", "show", "support", "--json")[1])["messages"]] == [
+        "You answer for {{company}}, briefly.",
+        "Q: {{question}}",
+    ]
 
     code, _, err = kt("templates", "render", added["id"], "--version", "1", "--var", "company=Acme")
     assert code == 1 and "`question`" in err and "invalid_template_variables" in err
@@ -73,3 +83,19 @@ def test_optimize_preview_shows_the_diff_and_the_savings_without_calling_anyone(
     assert result["optimization"]["tokensRemoved"] == result["optimization"]["shadow"]["balanced"]["tokensRemoved"]
     code, _, err = kt("optimize", "preview", stdin="{not json")
     assert code == 2 and "not valid JSON" in err
+
+
+def test_the_readme_template_commands_work_as_written():
+    import shlex
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Prompt templates", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line, comments=True) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    assert [c[:3] for c in commands] == [[".venv/bin/kt", "templates", verb] for verb in ("add", "edit", "render")]
+    assert kt("init")[0] == 0
+    outputs = []
+    for command in commands:
+        code, out, err = kt(*command[1:])
+        assert code == 0, err
+        outputs.append(out)
+    assert outputs[-1] == "--- system\nYou answer for Acme.\n--- user\nCustomer asks: Where is my order?\n"

@@ -79,6 +79,8 @@ def test_keys_are_shown_once_listed_masked_and_revoked_at_once(monkeypatch: pyte
     assert revoked.exit_code == 0 and "Revoked" in revoked.stderr
     code, output = as_tenant(monkeypatch, first, "requests", "list")
     assert code == 1 and "tenant_not_resolved" in output
+    assert "has been revoked" in output and "kt keys create" in output
+    assert "no tenant has this key" in as_tenant(monkeypatch, "kt_never-issued", "requests", "list")[1]
     assert as_tenant(monkeypatch, second, "requests", "list", "--json")[0] == 0
     statuses = {k["id"]: k["status"] for k in json.loads(ok("keys", "list", "-t", "acme", "--json"))}
     assert statuses == {first_id: "revoked", created["id"]: "active"}

@@ -108,3 +108,28 @@ def test_readme_anthropic_sdk_example_works_with_its_placeholders_filled_in(
     answer, metrics = run.stdout.splitlines()
     assert answer == "Paris." and "'provider': 'anthropic'" in metrics and "'feature': 'support-bot'" in metrics
     assert fake_anthropic.received[-1].body["system"] == "Answer in one word."
+
+
+def test_readme_openai_sdk_template_recipe_works_as_written(
+    readme_env: dict[str, str], gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    (block,) = examples("python", 'extra_body={"template"')
+    with gateway.client() as http:
+        created = http.post(
+            "/v1/templates",
+            json={
+                "name": "support-reply",
+                "messages": [
+                    {"role": "system", "content": "You answer for {{company}}."},
+                    {"role": "user", "content": "Customer asks: {{question}}"},
+                ],
+            },
+        )
+    assert created.status_code == 201, created.text
+    run = subprocess.run([sys.executable, "-c", block], env=readme_env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Paris ") and "'name': 'support-reply'" in run.stdout
+    assert fake_openai.received[-1].body["messages"] == [
+        {"role": "system", "content": "You answer for Acme."},
+        {"role": "user", "content": "Customer asks: Where is my order?"},
+    ]

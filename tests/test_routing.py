@@ -88,3 +88,18 @@ def test_hint_explains_an_implicit_route_to_a_provider_without_credential():
     assert "openai_compatible/gpt-4.1-mini" in hint and "x-killtoken-provider: openai_compatible" in hint
     assert credential_hint(Route("openai", "gpt-4.1-mini", "explicit"), ["openai_compatible"]) == ""
     assert credential_hint(Route("openai", "gpt-4.1-mini", "family"), []) == ""
+
+
+def test_unroutable_hints_point_at_hosts_of_open_weight_models_and_close_names():
+    with pytest.raises(InvalidRequest) as open_weight:
+        route("llama-3-70b", None, {}, CONTRACT_PROVIDERS, {"anthropic": None, "openai": None})
+    assert "`together/llama-3-70b`" in open_weight.value.message and "anthropic/" not in open_weight.value.message
+    with pytest.raises(InvalidRequest) as hosted:
+        route("Qwen2.5-72B", None, {}, CONTRACT_PROVIDERS, {"openrouter": None, "openai": None})
+    assert "`openrouter/Qwen2.5-72B`" in hosted.value.message and "kt credentials add" not in hosted.value.message
+    with pytest.raises(InvalidRequest) as typo:
+        route("claud-sonnet-4-5", None, {}, CONTRACT_PROVIDERS, {"anthropic": None, "openai": None})
+    assert "Did you mean 'claude-sonnet-4-5'?" in typo.value.message
+    with pytest.raises(InvalidRequest) as unknown:
+        route("house-model", None, {}, CONTRACT_PROVIDERS, {"anthropic": None, "openai": None})
+    assert "Did you mean" not in unknown.value.message and "`<provider>/house-model`" in unknown.value.message

@@ -139,6 +139,10 @@ def test_every_gateway_error_is_a_typed_exception_with_the_spec_code(
         (500, {"error": "internal_error", "message": "bug"}, {}, kt.ServerError),
         (400, {"error": {"code": "invalid_model", "message": "openai shape"}}, {}, kt.InvalidModel),
         (418, "not json at all", {}, kt.KillTokenAPIError),
+        (422, {"error": "idempotency_key_reused", "message": "other body"}, {}, kt.IdempotencyKeyReused),
+        (409, {"error": "idempotency_in_progress", "message": "wait"}, {}, kt.IdempotencyInProgress),
+        (422, {"error": "some_future_check", "message": "no"}, {}, kt.UnprocessableEntityError),
+        (409, {"error": "template_name_taken", "message": "taken"}, {}, kt.ConflictError),
     ],
 )
 def test_error_mapping_for_codes_the_gateway_may_answer(status, body, headers, expected):
@@ -163,3 +167,58 @@ def test_async_client_shares_the_calls_and_errors(openai_gateway: LiveGateway, f
     (response, metrics), error = asyncio.run(run())
     assert response["choices"][0]["message"]["content"] == "Paris" and metrics["feature"] == "async"
     assert error.code == "provider_credential_required"
+
+
+def test_a_reused_idempotency_key_is_its_own_error_not_a_streaming_one(openai_gateway: LiveGateway):
+    with kt.KillTokenClient(openai_gateway.url, openai_gateway.key) as client:
+        client.chat(provider="openai_compatible", model="m", messages=HELLO, idempotency_key="k-1")
+        with pytest.raises(kt.IdempotencyKeyReused) as error:
+            client.chat(provider="openai_compatible", model="other", messages=HELLO, idempotency_key="k-1")
+    assert error.value.status == 422 and not isinstance(error.value, kt.StreamingNotSupported)
+
+
+def test_an_unreachable_gateway_is_a_typed_error_naming_the_address():
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with kt.KillTokenClient(url, "kt_x") as client, pytest.raises(kt.KillTokenConnectionError) as error:
+        client.list_requests()
+    assert error.value.url == url and url in str(error.value) and "kt serve" in str(error.value)
+
+    async def run() -> None:
+        async with kt.AsyncKillTokenClient(url, "kt_x") as client:
+            with pytest.raises(kt.KillTokenConnectionError, match=url):
+                await client.cache_stats()
+            with pytest.raises(kt.KillTokenConnectionError, match=url):
+                async with client.export_requests("csv"):
+                    pass
+
+    asyncio.run(run())
+
+
+def test_async_export_streams_the_same_rows_as_the_sync_one(openai_gateway: LiveGateway):
+    with kt.KillTokenClient(openai_gateway.url, openai_gateway.key) as client:
+        client.chat(provider="openai_compatible", model="m", messages=HELLO, feature="exported")
+        with client.export_requests("ndjson") as (expected, chunks):
+            sync_body = b"".join(chunks)
+
+    async def run() -> tuple[int | None, bytes]:
+        async with (
+            kt.AsyncKillTokenClient(openai_gateway.url, openai_gateway.key) as client,
+            client.export_requests("ndjson") as (expected, chunks),
+        ):
+            return expected, b"".join([chunk async for chunk in chunks])
+
+    async_expected, async_body = asyncio.run(run())
+    assert async_body == sync_body and async_expected == expected
+    assert [json.loads(line)["feature"] for line in async_body.splitlines()] == ["exported"]
+
+    async def bad_filter() -> None:
+        async with (
+            kt.AsyncKillTokenClient(openai_gateway.url, openai_gateway.key) as client,
+            client.export_requests("csv", start="yesterday-ish"),
+        ):
+            pass
+
+    with pytest.raises(kt.BadRequestError):
+        asyncio.run(bad_filter())

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import httpx
 
 from killtoken_cli import endpoints, report_endpoints
 from killtoken_cli.endpoints import ChatResult, Endpoint, Reply
-from killtoken_cli.exceptions import KillTokenAPIError, KillTokenError
+from killtoken_cli.exceptions import KillTokenAPIError, KillTokenConnectionError, KillTokenError, KillTokenTimeoutError
 
-__all__ = ["AsyncKillTokenClient", "ChatResult", "KillTokenAPIError", "KillTokenClient"]
+__all__ = ["AsyncKillTokenClient", "ChatResult", "KillTokenAPIError", "KillTokenClient", "KillTokenConnectionError"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 P = ParamSpec("P")
@@ -45,11 +45,33 @@ def _reply(response: httpx.Response) -> Reply:
     return Reply(response.status_code, response.headers, response.content)
 
 
+def _streamed_reply(response: httpx.Response) -> Reply:
+    """Status and headers of a streamed answer; its body only when it is an (already read) error."""
+    return Reply(response.status_code, response.headers, response.content if response.status_code >= 400 else b"")
+
+
+@contextmanager
+def _transport_errors(http: httpx.Client | httpx.AsyncClient) -> Iterator[None]:
+    """httpx's connection and timeout errors as the SDK's own, naming the address that was tried."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        url = str(http.base_url).rstrip("/")
+        raise KillTokenTimeoutError(f"The KillToken gateway at {url} did not answer in time ({exc}).", url) from exc
+    except httpx.TransportError as exc:
+        url = str(http.base_url).rstrip("/")
+        reason = str(exc) or type(exc).__name__
+        message = f"Cannot reach the KillToken gateway at {url} ({reason}). Is `kt serve` running there?"
+        raise KillTokenConnectionError(message, url) from exc
+
+
 def _sync(build: Callable[P, Endpoint[T]]) -> Callable[Concatenate[KillTokenClient, P], T]:
     @functools.wraps(build)
     def method(self: KillTokenClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
         endpoint = build(*args, **kwargs)
-        return endpoint.parse(_reply(self._http.request(**_request(endpoint))))
+        with _transport_errors(self._http):
+            response = self._http.request(**_request(endpoint))
+        return endpoint.parse(_reply(response))
 
     return method
 
@@ -58,7 +80,9 @@ def _async(build: Callable[P, Endpoint[T]]) -> Callable[Concatenate[AsyncKillTok
     @functools.wraps(build)
     async def method(self: AsyncKillTokenClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
         endpoint = build(*args, **kwargs)
-        return endpoint.parse(_reply(await self._http.request(**_request(endpoint))))
+        with _transport_errors(self._http):
+            response = await self._http.request(**_request(endpoint))
+        return endpoint.parse(_reply(response))
 
     return method
 
@@ -109,13 +133,11 @@ class KillTokenClient:
     @contextmanager
     def export_requests(self, fmt: str = "csv", **filters: str | None) -> Iterator[tuple[int | None, Iterator[bytes]]]:
         """Stream `/v1/exports/requests.csv` (or `.ndjson`): yields (expected rows, an upper bound; chunks)."""
-        path = "/v1/exports/requests.csv" if fmt == "csv" else "/v1/exports/requests.ndjson"
-        with self._http.stream("GET", path, params=report_endpoints.params_of(**filters)) as response:
+        endpoint = report_endpoints.export_requests(fmt, **filters)
+        with _transport_errors(self._http), self._http.stream(**_request(endpoint)) as response:
             if response.status_code >= 400:
                 response.read()
-                endpoints.checked(_reply(response))  # raises the typed error
-            expected = response.headers.get("x-killtoken-expected-rows")
-            yield (int(expected) if expected and expected.isdigit() else None), response.iter_bytes()
+            yield endpoint.parse(_streamed_reply(response)), response.iter_bytes()
 
     def close(self) -> None:
         self._http.close()
@@ -170,6 +192,18 @@ class AsyncKillTokenClient:
     set_price = _async(report_endpoints.set_price)
     remove_price = _async(report_endpoints.remove_price)
     ready = _async(endpoints.ready)
+
+    @asynccontextmanager
+    async def export_requests(
+        self, fmt: str = "csv", **filters: str | None
+    ) -> AsyncIterator[tuple[int | None, AsyncIterator[bytes]]]:
+        """`async with client.export_requests("csv") as (expected, chunks)`, then `async for chunk in chunks`."""
+        endpoint = report_endpoints.export_requests(fmt, **filters)
+        with _transport_errors(self._http):
+            async with self._http.stream(**_request(endpoint)) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                yield endpoint.parse(_streamed_reply(response)), response.aiter_bytes()
 
     async def aclose(self) -> None:
         await self._http.aclose()

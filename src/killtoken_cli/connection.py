@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from killtoken_cli.output import EXIT_SECRETS, EXIT_UNAVAILABLE, CliError
+from killtoken_cli.output import EXIT_UNAVAILABLE, EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
     from killtoken_cli.admin_client import KillTokenAdminClient
@@ -18,7 +18,7 @@ C = TypeVar("C", bound="KillTokenClient")
 
 
 def load_settings() -> Settings:
-    from killtoken_cli.output import EXIT_USAGE, fail
+    from killtoken_cli.output import fail
     from killtoken_proxy.settings import Settings
 
     try:
@@ -42,29 +42,33 @@ def running_daemon_url(settings: Settings) -> str | None:
     return str(info["url"])
 
 
+NO_KEY_HELP = (
+    "Give `kt` a tenant key: export KILLTOKEN_API_KEY=kt_..., or save one with `kt init --key kt_...` "
+    "(a new key for a tenant: `kt keys create --tenant NAME`)."
+)
+
+
 def tenant_key(settings: Settings) -> str:
-    """The CLI's own `kt_` key: KILLTOKEN_API_KEY, else the one `kt init` stored in the secret store."""
+    """The CLI's own `kt_` key: KILLTOKEN_API_KEY, else `kt`'s saved key file, else the OS keyring/vault copy."""
     from_env = os.environ.get("KILLTOKEN_API_KEY", "").strip()
     if from_env:
         return from_env
+    from killtoken_proxy.owner_file import read_owner_file
+
+    saved = read_owner_file(settings.paths.cli_key_file)
+    if saved:
+        return saved
     from killtoken_proxy.secrets.backend import SERVICE, choose_backend
     from killtoken_proxy.secrets.secret_store import tenant_key_entry
     from killtoken_proxy.store.tenants import DEFAULT_TENANT
 
+    if not settings.paths.main_db.exists():
+        raise CliError("KillToken is not set up yet. Run `kt init` (or `kt serve`) once first.", EXIT_USAGE)
     choice = choose_backend(settings)
-    if choice.backend is None:
-        raise CliError(
-            f"The CLI cannot read its tenant key. {choice.problem} "
-            "Alternatively set KILLTOKEN_API_KEY to the kt_ key `kt init` printed.",
-            EXIT_SECRETS,
-        )
-    key = choice.backend.get_password(SERVICE, tenant_key_entry(DEFAULT_TENANT))
+    key = choice.backend.get_password(SERVICE, tenant_key_entry(DEFAULT_TENANT)) if choice.backend else None
     if not key:
-        raise CliError(
-            "No tenant key found. Run `kt init` (or `kt serve`) once to create the default tenant, "
-            "or set KILLTOKEN_API_KEY to your kt_ key.",
-            EXIT_SECRETS,
-        )
+        vault_problem = f" ({choice.problem})" if settings.master_key and choice.problem else ""
+        raise CliError(f"`kt` has no tenant key to call the gateway with{vault_problem}. {NO_KEY_HELP}", EXIT_USAGE)
     return str(key)
 
 
@@ -82,10 +86,12 @@ def admin_token(settings: Settings) -> str:
 
 
 @contextmanager
-def _open(settings: Settings, client_class: type[C], credential: Callable[[], str]) -> Iterator[C]:
+def open_client(
+    settings: Settings, client_class: type[C], credential: Callable[[], str], headers: Mapping[str, str] | None = None
+) -> Iterator[C]:
     url = running_daemon_url(settings)
     if url is not None:
-        with client_class(url, credential()) as client:
+        with client_class(url, credential(), default_headers=headers) as client:
             yield client
         return
     from killtoken_cli.in_process import InProcessTransport
@@ -97,19 +103,23 @@ def _open(settings: Settings, client_class: type[C], credential: Callable[[], st
     except StoreLocked as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from None
     try:
-        with client_class("http://kt.in-process", credential(), transport=transport) as client:
+        with client_class("http://kt.in-process", credential(), transport=transport, default_headers=headers) as client:
             yield client
     finally:
         transport.close()
 
 
-def connect(settings: Settings | None = None) -> AbstractContextManager[KillTokenClient]:
-    """A client authorised by the CLI's tenant key."""
+def connect(settings: Settings | None = None, *, tenant: str | None = None) -> AbstractContextManager[KillTokenClient]:
+    """A client authorised by the CLI's tenant key; with `tenant` (`--tenant NAME`), by the local admin token
+    acting for that tenant, so an admin needs no key of each tenant."""
     from killtoken_cli.client import KillTokenClient
 
     settings = settings or load_settings()
+    if tenant is not None:
+        resolved = settings
+        return open_client(resolved, KillTokenClient, lambda: admin_token(resolved), {"x-killtoken-tenant": tenant})
     key = tenant_key(settings)  # before starting anything: a missing key is the first thing to report
-    return _open(settings, KillTokenClient, lambda: key)
+    return open_client(settings, KillTokenClient, lambda: key)
 
 
 def connect_admin(settings: Settings | None = None) -> AbstractContextManager[KillTokenAdminClient]:
@@ -117,4 +127,4 @@ def connect_admin(settings: Settings | None = None) -> AbstractContextManager[Ki
     from killtoken_cli.admin_client import KillTokenAdminClient
 
     resolved = settings or load_settings()
-    return _open(resolved, KillTokenAdminClient, lambda: admin_token(resolved))
+    return open_client(resolved, KillTokenAdminClient, lambda: admin_token(resolved))

@@ -74,7 +74,8 @@ def chat(
     (`temperature`, `max_tokens`, ...); `feature` is shorthand for `metadata={"feature": ...}`;
     `cache_policy` may be the mode alone (`"read_write"`). With `template` (an id, a name, or
     {"name"|"id": ..., "version": N}) and its `variables`, the template supplies the messages (yours are
-    appended) and its default provider, model and options."""
+    appended) and its default provider, model and options. Without `provider` (and no template), the
+    gateway routes by the model's name, as on the OpenAI door (README: routing)."""
     given = {"provider": provider, "model": model, "messages": messages, "template": template, "variables": variables}
     body: dict[str, Any] = {**{k: v for k, v in given.items() if v is not None}, **params}
     if metadata is not None or feature is not None:
@@ -85,7 +86,9 @@ def chat(
         body["idempotencyKey"] = idempotency_key
     if optimization_mode is not None:
         body["optimizationMode"] = optimization_mode
-    return Endpoint("POST", "/v1/chat", _chat_result, json=body)
+    # The native door requires a provider; the OpenAI door takes the same fields and routes by model name.
+    path = "/v1/chat" if provider is not None or template is not None else "/v1/openai/chat/completions"
+    return Endpoint("POST", path, _chat_result, json=body)
 
 
 def add_credential(

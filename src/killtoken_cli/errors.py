@@ -9,7 +9,7 @@ from killtoken_cli.output import EXIT_ERROR, EXIT_SECRETS, EXIT_UNAVAILABLE, Cli
 
 _FIXES = {
     "provider_credential_required": "Add one with `kt credentials add <provider>`.",
-    "tenant_not_resolved": "Run `kt init`, or set KILLTOKEN_API_KEY to your kt_ key.",
+    "tenant_not_resolved": "Then give `kt` the new key: `kt init --key kt_...` or KILLTOKEN_API_KEY.",
     "tenant_suspended": "An admin can lift it with `kt tenants resume <name>`.",
     "credential_not_found": "`kt credentials list` shows this tenant's credentials.",
     "admin_unauthorized": "Restart `kt serve` so it re-reads the admin token in its state folder.",
@@ -18,7 +18,7 @@ _FIXES = {
 
 @contextmanager
 def reported() -> Iterator[None]:
-    from killtoken_cli.exceptions import KillTokenAPIError, KillTokenError
+    from killtoken_cli.exceptions import KillTokenAPIError, KillTokenConnectionError, KillTokenError
 
     try:
         yield
@@ -28,13 +28,28 @@ def reported() -> Iterator[None]:
         fix = _FIXES.get(exc.code, "")
         code = EXIT_SECRETS if exc.code == "secrets_unavailable" else EXIT_ERROR
         fail(f"{exc.message} ({exc.code}) {fix}".strip(), code)
+    except KillTokenConnectionError as exc:
+        fail(f"{exc} Start it with `kt serve` (`--port N` for another port).", EXIT_UNAVAILABLE)
     except KillTokenError as exc:
         fail(str(exc))
     except OSError as exc:  # httpx transport errors are OSError subclasses only sometimes; see below
-        fail(f"Cannot reach the KillToken daemon: {exc}", EXIT_UNAVAILABLE)
+        fail(_unreachable(exc), EXIT_UNAVAILABLE)
     except Exception as exc:
         import httpx
 
         if isinstance(exc, httpx.TransportError):
-            fail(f"Cannot reach the KillToken daemon: {exc}. Is `kt serve` still running?", EXIT_UNAVAILABLE)
+            fail(_unreachable(exc), EXIT_UNAVAILABLE)
         raise
+
+
+def _unreachable(exc: Exception) -> str:
+    """Name the address that was tried, so a wrong port or a stopped daemon is obvious."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+        where = f" at {url.scheme}://{url.netloc.decode()}"
+    except (AttributeError, RuntimeError):
+        where = ""
+    return (
+        f"Cannot reach the KillToken daemon{where}: {exc or type(exc).__name__}. Is `kt serve` running "
+        "there? Start it with `kt serve` (`--port N` for another port)."
+    )

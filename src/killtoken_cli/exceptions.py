@@ -14,6 +14,18 @@ class KillTokenError(Exception):
     """Base of everything this SDK raises (configuration problems included)."""
 
 
+class KillTokenConnectionError(KillTokenError):
+    """The gateway could not be reached (refused, reset, DNS): `.url` is where the client tried."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class KillTokenTimeoutError(KillTokenConnectionError):
+    """The gateway did not answer within the client's timeout."""
+
+
 class KillTokenAPIError(KillTokenError):
     """An error answered by the gateway: HTTP status, the contract's `error` code, its message."""
 
@@ -97,8 +109,24 @@ class NotFoundError(KillTokenAPIError):
     """404."""
 
 
-class StreamingNotSupported(KillTokenAPIError):
+class ConflictError(KillTokenAPIError):
+    """409."""
+
+
+class IdempotencyInProgress(ConflictError):
+    """409 `idempotency_in_progress`: the first request with this idempotency key is still running."""
+
+
+class UnprocessableEntityError(KillTokenAPIError):
+    """422."""
+
+
+class StreamingNotSupported(UnprocessableEntityError):
     """422 `streaming_not_supported`."""
+
+
+class IdempotencyKeyReused(UnprocessableEntityError):
+    """422 `idempotency_key_reused`: this idempotency key was used for a different request."""
 
 
 class RateLimited(KillTokenAPIError):
@@ -143,6 +171,8 @@ _BY_CODE: dict[str, type[KillTokenAPIError]] = {
     "plan_limit_exceeded": PlanLimitExceeded,
     "tenant_suspended": TenantSuspended,
     "streaming_not_supported": StreamingNotSupported,
+    "idempotency_key_reused": IdempotencyKeyReused,
+    "idempotency_in_progress": IdempotencyInProgress,
     "rate_limited": RateLimited,
     "not_implemented": NotImplementedByGateway,
     "upstream_rate_limited": UpstreamRateLimited,
@@ -154,7 +184,8 @@ _BY_STATUS: dict[int, type[KillTokenAPIError]] = {
     402: PlanLimitExceeded,
     403: PermissionDeniedError,
     404: NotFoundError,
-    422: StreamingNotSupported,
+    409: ConflictError,
+    422: UnprocessableEntityError,
     429: RateLimited,
     501: NotImplementedByGateway,
 }

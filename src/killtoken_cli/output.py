@@ -29,12 +29,29 @@ def stderr_console() -> Any:
 
 
 def info(message: str) -> None:
-    stderr_console().print(message)
+    stderr_console().print(message, soft_wrap=True)  # whole lines: commands in messages stay copyable
 
 
 def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:
     stderr_console().print(f"[bold red]Error:[/] {message}", soft_wrap=True)
     raise typer.Exit(exit_code)
+
+
+def usd(text: str | None, *, exact: bool = False, missing: str = "n/a") -> str:
+    """The one way `kt` shows money. Totals: $1,234.57 from a dollar up, 4 significant digits below
+    ($0.00054), $0 for zero. `exact=True` (one call's cost, a price) shows the API's exact value ($0.000123456)."""
+    from decimal import Decimal
+
+    if text is None:
+        return missing
+    value = Decimal(text)
+    if not value:
+        return "$0"
+    if exact:
+        return "$" + format(value.normalize(), "f")
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    return "$" + format(Decimal(f"{value:.4g}").normalize(), "f")
 
 
 def print_json(data: Any) -> None:

@@ -39,6 +39,20 @@ def export_analytics(**options: str | None) -> Endpoint[dict[str, Any]]:
     return Endpoint("GET", "/v1/exports/analytics.json", checked, params=params_of(**options))
 
 
+def _expected_rows(reply: Reply) -> int | None:
+    """A streamed export's status (the typed error) and its `x-killtoken-expected-rows`, an upper bound."""
+    if reply.status >= 400:
+        checked(reply)  # raises
+    expected = reply.headers.get("x-killtoken-expected-rows")
+    return int(expected) if expected and expected.isdigit() else None
+
+
+def export_requests(fmt: str = "csv", **filters: str | None) -> Endpoint[int | None]:
+    """`/v1/exports/requests.csv` (or `.ndjson` for any other `fmt`); the clients stream the body."""
+    path = "/v1/exports/requests.csv" if fmt == "csv" else "/v1/exports/requests.ndjson"
+    return Endpoint("GET", path, _expected_rows, params=params_of(**filters))
+
+
 def _json_or_text(reply: Reply) -> Any:
     if reply.status >= 400 or reply.headers.get("content-type", "").startswith("application/json"):
         return checked(reply)

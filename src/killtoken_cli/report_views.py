@@ -9,19 +9,11 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from killtoken_cli.output import usd
+
+__all__ = ["period_line", "print_pairs", "print_rows", "print_spend_chart", "usd"]
+
 BAR_WIDTH = 32
-
-
-def usd(text: str | None) -> str:
-    """$1,234.57 from a dollar up; small amounts keep 4 significant digits ($0.00054), zero is $0."""
-    if text is None:
-        return "n/a"
-    value = Decimal(text)
-    if not value:
-        return "$0"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    return "$" + format(Decimal(f"{value:.4g}").normalize(), "f")
 
 
 def period_line(report: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Command-line options the history, export and report commands share: time range, filters, `--json`."""
+"""Command-line options commands share: `--json`, `--tenant`, and the history/report filters and time range."""
 
 from __future__ import annotations
 
@@ -19,4 +19,10 @@ StatusFilter = Annotated[str | None, typer.Option("--status", help="ok, error or
 CacheStatusFilter = Annotated[str | None, typer.Option("--cache-status", help="bypass, miss, hit or write.")]
 TemplateFilter = Annotated[
     str | None, typer.Option("--template", help="Only requests built from this template (name or id; name@N).")
+]
+Tenant = Annotated[
+    str | None,
+    typer.Option(
+        "--tenant", "-t", help="Act for this tenant (name or tn_ id) with the local admin token, not kt's own key."
+    ),
 ]

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
+
+MAX_DECIMALS = 12  # a trillionth of a dollar: every per-token price times a token count fits exactly
+_QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
 
 
 def money_text(value: Decimal | None) -> str | None:
-    """Exact, no exponent, no trailing zeros: "0.0005", "12", "0"; None stays None (unknown)."""
+    """Every USD amount the API emits: no exponent, no trailing zeros, at most 12 decimals (half-even beyond):
+    "0.0005", "12", "0"; None stays None (unknown)."""
     if value is None:
         return None
-    return format(value.normalize(), "f") if value else "0"
+    if not value:
+        return "0"
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+        value = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
+        if not value:
+            return "0"
+    return format(value.normalize(), "f")
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -49,6 +49,11 @@ class Paths:
         return self.state / "admin-token"
 
     @property
+    def cli_key_file(self) -> Path:
+        """`kt`'s own copy of a tenant key where no OS keyring holds it (owner-only, like the admin token)."""
+        return self.config / "cli-key"
+
+    @property
     def plan_usage_file(self) -> Path:
         return self.data / "plan-usage.json"
 

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from killtoken_cli.shared_options import AsJson, End, Feature, Period, Start
+from killtoken_cli.shared_options import AsJson, End, Feature, Period, Start, Tenant
 
 
 def summary(
-    start: Start = None, end: End = None, period: Period = None, feature: Feature = None, as_json: AsJson = False
+    start: Start = None,
+    end: End = None,
+    period: Period = None,
+    feature: Feature = None,
+    as_json: AsJson = False,
+    tenant: Tenant = None,
 ) -> None:
     """Spend, savings, per feature and model, errors and the cache opportunity (last 30 days by default)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         report = client.analytics_summary(start=start, end=end, period=period, feature=feature)
     if as_json:
         print_json(report)

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.shared_options import Tenant
+
 app = typer.Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -42,13 +44,13 @@ def _rows(stats: dict[str, Any]) -> list[list[str]]:
 
 
 @app.command("stats")
-def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, tenant: Tenant = None) -> None:
     """Entries, size, hit rate and verified savings of your tenant's exact cache."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         data = client.cache_stats()
     if as_json:
         print_json(data)
@@ -58,10 +60,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
 @app.command("clear")
 def clear(
-    tenant: Annotated[
-        str | None,
-        typer.Option(help="Safety check: clear only if the key in use belongs to this tenant (default: its own)."),
-    ] = None,
+    tenant: Tenant = None,
     older_than: Annotated[
         float | None,
         typer.Option(
@@ -76,15 +75,10 @@ def clear(
     """Remove your tenant's cached answers (all, or those older than --older-than)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
-    from killtoken_cli.output import CliError, info, print_json
+    from killtoken_cli.output import info, print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         owner = client.cache_stats()["tenant"]
-        if tenant is not None and tenant != owner:
-            raise CliError(
-                f"The key in use belongs to tenant `{owner}`, not `{tenant}`. "
-                f"Set KILLTOKEN_API_KEY to a key of `{tenant}` and run `kt cache clear` again."
-            )
         result = client.clear_cache(older_than_seconds=older_than)
     if as_json:
         print_json(result)

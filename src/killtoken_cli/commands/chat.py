@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.output import fail
+from killtoken_cli.output import fail, usd
 
 
 def _prompt(text: str) -> str:
@@ -40,7 +40,7 @@ def _metrics_rows(metrics: dict[str, Any]) -> list[list[str]]:
             f"{metrics.get('promptTokens')} ({metrics.get('cachedPromptTokens')} cached) / "
             f"{metrics.get('completionTokens')}",
         ],
-        ["cost", f"${cost}" if cost is not None else "unpriced model"],
+        ["cost", usd(cost, exact=True, missing="unpriced model")],
         ["cache", str(metrics.get("cacheStatus"))],
         [
             "latency ms",
@@ -51,8 +51,11 @@ def _metrics_rows(metrics: dict[str, Any]) -> list[list[str]]:
 
 def chat(
     message: Annotated[str, typer.Argument(help='The user message; "-" reads it from standard input.')],
-    provider: Annotated[str, typer.Option(help="Provider with a stored credential, e.g. openai.")],
     model: Annotated[str, typer.Option(help="Model name as the provider knows it, e.g. gpt-4.1-mini.")],
+    provider: Annotated[
+        str | None,
+        typer.Option(help="Provider with a stored credential, e.g. openai (default: routed by the model's name)."),
+    ] = None,
     feature: Annotated[str | None, typer.Option(help="Feature tag to record the call under.")] = None,
     system: Annotated[str | None, typer.Option(help="A system instruction sent before the message.")] = None,
     max_tokens: Annotated[int | None, typer.Option(min=1, help="Cap on the answer's tokens.")] = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.output import fail
+from killtoken_cli.shared_options import Tenant
 
 app = typer.Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
 
@@ -42,6 +43,7 @@ def add(
     ] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
+    tenant: Tenant = None,
 ) -> None:
     """Store a provider credential, asking for exactly the fields it needs. Secrets are read hidden, never echoed."""
     from killtoken_cli.connection import connect
@@ -50,10 +52,11 @@ def add(
     from killtoken_cli.output import info, print_json
 
     flags = Flags(from_env or [], from_file, base_url, region, config or [])
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         shapes = {p["name"]: p for p in client.providers()}
         if provider not in shapes:
             fail(f"Unknown provider {provider!r}; one of {', '.join(shapes)}.", 2)
+        _warn_if_one_is_active(provider, client.list_credentials())
         secrets, settings_config = collect(provider, shapes[provider], flags)
         meta = client.add_credential(provider, secrets=secrets, config=settings_config, label=label)
     if as_json:
@@ -61,6 +64,23 @@ def add(
     else:
         ending = f" ending …{meta['last4']}" if meta.get("last4") else ""
         info(f"Stored {meta['provider']} credential [bold]{meta['id']}[/] ({meta['label']}){ending}.")
+
+
+def _warn_if_one_is_active(provider: str, stored: list[dict[str, Any]]) -> None:
+    """A second credential is rarely what someone replacing a key wants: say which is used, and how to rotate."""
+    from killtoken_cli.output import info
+
+    active = [c for c in stored if c.get("provider") == provider and c.get("status", "active") == "active"]
+    if not active:
+        return
+    current = active[-1]  # newest last (ids sort by time); the gateway uses the newest active one
+    ending = f" ending …{current['last4']}" if current.get("last4") else ""
+    described = f"{current['id']} ({current.get('label')}){ending}"
+    info(
+        f"[yellow]Note:[/] {provider} already has an active credential {described}. "
+        "The new one will be used from now on and the old one kept. To replace the key instead, run "
+        f"`kt credentials update {current['id']} --rotate`."
+    )
 
 
 def _where(config: dict[str, object]) -> str:
@@ -72,13 +92,13 @@ def _where(config: dict[str, object]) -> str:
 
 
 @app.command("list")
-def list_(as_json: JsonOpt = False) -> None:
+def list_(as_json: JsonOpt = False, tenant: Tenant = None) -> None:
     """Show stored credentials (metadata only; secrets are never shown)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         rows = client.list_credentials()
     if as_json:
         print_json(rows)
@@ -117,12 +137,12 @@ def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
 
 
 @app.command("show")
-def show(credential_id: CredentialArg, as_json: JsonOpt = False) -> None:
+def show(credential_id: CredentialArg, as_json: JsonOpt = False, tenant: Tenant = None) -> None:
     """One credential's metadata (never its secret)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         _print_credential(client.get_credential(credential_id), as_json)
 
 
@@ -140,13 +160,14 @@ def update(
         bool | None, typer.Option("--activate/--deactivate", help="Use it for chat calls, or stop using it.")
     ] = None,
     as_json: JsonOpt = False,
+    tenant: Tenant = None,
 ) -> None:
     """Rotate the secret, relabel, change config, or (de)activate; the gateway uses the change at once."""
     from killtoken_cli.connection import connect
     from killtoken_cli.credential_input import Flags, collect, parse_config
     from killtoken_cli.errors import reported
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         changes: dict[str, Any] = {k: (v or None) for k, v in parse_config(config or []).items()}
         if base_url:
             changes["baseUrl"] = base_url
@@ -166,13 +187,14 @@ def test(
     credential_id: CredentialArg,
     model: Annotated[str | None, typer.Option(help="Model to call (default: a small one for the provider).")] = None,
     as_json: JsonOpt = False,
+    tenant: Tenant = None,
 ) -> None:
     """Make one tiny live call with the credential: ok, auth_failed, unreachable or error (exit 1 unless ok)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import EXIT_ERROR, info, print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         result = client.test_credential(credential_id, model=model)
     if as_json:
         print_json(result)
@@ -188,12 +210,15 @@ def test(
 
 
 @app.command("remove")
-def remove(credential_id: Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")]) -> None:
+def remove(
+    credential_id: Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")],
+    tenant: Tenant = None,
+) -> None:
     """Delete a credential and its secret."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         client.remove_credential(credential_id)
     info(f"Removed {credential_id}.")

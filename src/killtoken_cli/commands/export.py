@@ -20,6 +20,7 @@ from killtoken_cli.shared_options import (
     Start,
     StatusFilter,
     TemplateFilter,
+    Tenant,
 )
 
 app = typer.Typer(help="Exports: requests (CSV or JSON), analytics (JSON).", no_args_is_help=True)
@@ -42,6 +43,7 @@ def requests_(
     start: Start = None,
     end: End = None,
     period: Period = None,
+    tenant: Tenant = None,
 ) -> None:
     """Export the recorded requests, oldest first, with a progress bar."""
     from killtoken_cli.connection import connect
@@ -63,7 +65,7 @@ def requests_(
     }
     with (
         reported(),
-        connect() as client,
+        connect(tenant=tenant) as client,
         client.export_requests("csv" if fmt == "csv" else "ndjson", **filters) as (expected, chunks),
     ):
         written = _atomically(out, lambda handle: _copy(handle, fmt, expected, chunks))
@@ -71,7 +73,14 @@ def requests_(
 
 
 @app.command("analytics")
-def analytics(out: Out, start: Start = None, end: End = None, period: Period = None, feature: Feature = None) -> None:
+def analytics(
+    out: Out,
+    start: Start = None,
+    end: End = None,
+    period: Period = None,
+    feature: Feature = None,
+    tenant: Tenant = None,
+) -> None:
     """Export the analytics summary with a per-day series as JSON (last 30 days by default)."""
     import json
 
@@ -79,7 +88,7 @@ def analytics(out: Out, start: Start = None, end: End = None, period: Period = N
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         report = client.export_analytics(start=start, end=end, period=period, feature=feature)
     _atomically(out, lambda handle: handle.write(json.dumps(report, indent=2).encode()))
     info(f"Wrote the analytics for {len(report['daily'])} day(s) to {out}.")

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.output import fail
+from killtoken_cli.output import fail, usd
+from killtoken_cli.shared_options import Tenant
 
 app = typer.Typer(help="Prompt optimization: preview a mode on a request.", no_args_is_help=True)
 
@@ -34,7 +35,7 @@ def _summary(result: dict[str, Any]) -> list[str]:
     report = result["optimization"]
     before, removed = report["tokensBefore"], report["tokensRemoved"]
     share = f"{removed / before:.0%}" if before else "0%"
-    money = f"${report['estimatedSavingsUsd']}" if report["estimatedSavingsUsd"] is not None else "unpriced"
+    money = usd(report["estimatedSavingsUsd"], exact=True, missing="unpriced")
     exact = "" if report["tokenizerExact"] else ", approximate for this model"
     lines = [
         f"{report['mode']}: {before} -> {report['tokensAfter']} tokens (-{removed}, {share}); "
@@ -56,6 +57,7 @@ def preview(
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="The request JSON (default: standard input).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    tenant: Tenant = None,
 ) -> None:
     """Show the diff and the savings of a mode on a chat request (read from stdin); nothing is sent upstream."""
     from killtoken_cli.connection import connect
@@ -71,7 +73,7 @@ def preview(
         fail(f"The request is not valid JSON: {exc}.", 2)
     if not isinstance(request, dict):
         fail("The request must be a JSON object with messages (and model, provider or template).", 2)
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         result = client.preview_optimization(request, mode=mode)
     if as_json:
         print_json(result)

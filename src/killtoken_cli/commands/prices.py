@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.shared_options import AsJson
+from killtoken_cli.output import usd
+from killtoken_cli.shared_options import AsJson, Tenant
 
 app = typer.Typer(help="Prices: list, show, set, remove (USD per 1M tokens).", no_args_is_help=True)
 
@@ -18,15 +19,15 @@ Rate = Annotated[str | None, typer.Option(help="USD per 1M tokens.")]
 def _row(price: dict[str, Any]) -> list[str]:
     def rate(name: str) -> str:
         value = price.get(name)
-        return f"${value}" if value is not None else "= input"
+        return usd(value, exact=True, missing="= input")
 
     return [
         price["provider"],
         price["model"],
-        f"${price['input']}",
+        usd(price["input"], exact=True),
         rate("cachedInput"),
         rate("cacheWrite"),
-        f"${price['output']}",
+        usd(price["output"], exact=True),
         price.get("source", "override"),
     ]
 
@@ -35,13 +36,13 @@ _COLUMNS = ["provider", "model", "input", "cached input", "cache write", "output
 
 
 @app.command("list")
-def list_(as_json: AsJson = False) -> None:
+def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
     """List this tenant's price overrides."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         prices = client.list_prices()
     if as_json:
         print_json(prices)
@@ -52,13 +53,13 @@ def list_(as_json: AsJson = False) -> None:
 
 
 @app.command("show")
-def show(provider: Provider, model: Model, as_json: AsJson = False) -> None:
+def show(provider: Provider, model: Model, as_json: AsJson = False, tenant: Tenant = None) -> None:
     """Show the price that applies to a provider's model (an override, else genai-prices)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         price = client.get_price(provider, model)
     if as_json:
         print_json(price)
@@ -81,13 +82,14 @@ def set_(
     cached_input: Annotated[str | None, typer.Option("--cached-input", help="USD per 1M cached input tokens.")] = None,
     cache_write: Annotated[str | None, typer.Option("--cache-write", help="USD per 1M cache-write tokens.")] = None,
     as_json: AsJson = False,
+    tenant: Tenant = None,
 ) -> None:
     """Set a negotiated or custom price; cached input and cache writes default to the input rate."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         price = client.set_price(
             provider, model, input=input, output=output, cached_input=cached_input, cache_write=cache_write
         )
@@ -98,12 +100,12 @@ def set_(
 
 
 @app.command("remove")
-def remove(provider: Provider, model: Model) -> None:
+def remove(provider: Provider, model: Model, tenant: Tenant = None) -> None:
     """Remove an override (genai-prices' list price applies again, if it has one)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         client.remove_price(provider, model)
     info(f"Price override for {provider} {model} removed.")

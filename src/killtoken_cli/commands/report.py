@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.shared_options import AsJson, End, Feature, Start
+from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant
 
 app = typer.Typer(help="Reports: roi.", no_args_is_help=True)
 
@@ -22,6 +22,7 @@ def roi(
     feature: Feature = None,
     fmt: Annotated[str, typer.Option("--format", help="table (default), md or csv.")] = "table",
     as_json: AsJson = False,
+    tenant: Tenant = None,
 ) -> None:
     """What KillToken saved against what you spent, over a period."""
     from killtoken_cli.connection import connect
@@ -31,7 +32,7 @@ def roi(
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}.", 2)
     wire = "json" if as_json or fmt == "table" else fmt
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         report = client.roi_report(format=wire, period=period, start=start, end=end, feature=feature)
     if as_json:
         print_json(report)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.output import usd
 from killtoken_cli.shared_options import (
     AsJson,
     CacheStatusFilter,
@@ -17,6 +18,7 @@ from killtoken_cli.shared_options import (
     Start,
     StatusFilter,
     TemplateFilter,
+    Tenant,
 )
 
 app = typer.Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
@@ -32,7 +34,7 @@ def _row(r: dict[str, Any]) -> list[str]:
         f"{r.get('provider') or ''} {r.get('model') or ''}".strip(),
         str(r.get("status", "")) + (f" {r['error']}" if r.get("error") else ""),
         tokens,
-        f"${cost}" if cost is not None else ("unpriced" if r.get("status") == 200 else ""),
+        usd(cost, exact=True, missing="unpriced" if r.get("status") == 200 else ""),
         f"{r.get('latency_ms', '')}",
     ]
 
@@ -51,13 +53,14 @@ def list_(
     period: Period = None,
     before: Annotated[str | None, typer.Option(help="Cursor: show requests older than this id.")] = None,
     as_json: AsJson = False,
+    tenant: Tenant = None,
 ) -> None:
     """List recorded requests, newest first."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         page = client.list_requests(
             limit=limit,
             before=before,
@@ -90,13 +93,14 @@ def list_(
 def show(
     request_id: Annotated[str, typer.Argument(help="A req_ id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    tenant: Tenant = None,
 ) -> None:
     """Show one recorded request."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         record = client.get_request(request_id)
     if as_json:
         print_json(record)
@@ -113,13 +117,14 @@ def settings(
         ),
     ] = None,
     as_json: AsJson = False,
+    tenant: Tenant = None,
 ) -> None:
     """Show or change what the ledger keeps for this tenant."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         current = client.ledger_settings(store_content=store_content)
     if as_json:
         print_json(current)

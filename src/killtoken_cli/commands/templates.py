@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.output import fail
+from killtoken_cli.shared_options import Tenant
 
 app = typer.Typer(help="Prompt templates: add, list, show, edit, render, remove.", no_args_is_help=True)
 
@@ -42,6 +43,22 @@ def _read_fields(file: Path | None, system: str | None, user: str | None) -> dic
     return fields
 
 
+def _with_replaced_roles(current: list[dict[str, Any]], system: str | None, user: str | None) -> list[dict[str, Any]]:
+    """`edit --system/--user` replace only the messages of that role; the rest of the template stays."""
+    merged = list(current)
+    for role, text in (("system", system), ("user", user)):
+        if not text:
+            continue
+        given = {"role": role, "content": text}
+        places = [i for i, message in enumerate(merged) if message.get("role") == role]
+        if not places:
+            merged = [given, *merged] if role == "system" else [*merged, given]
+            continue
+        # Several messages of that role (a few-shot template): the last one is the one a user edits.
+        merged[places[-1]] = given
+    return merged
+
+
 def _defaults(provider: str | None, model: str | None, mode: str | None, description: str | None) -> dict[str, Any]:
     given = {"provider": provider, "model": model, "optimizationMode": mode, "description": description}
     return {k: v for k, v in given.items() if v is not None}
@@ -71,6 +88,7 @@ def add(
     mode: ModeOption = None,
     description: DescriptionOption = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Create a template from --file and/or --system/--user messages."""
     from killtoken_cli.connection import connect
@@ -80,7 +98,7 @@ def add(
     fields = {**_read_fields(file, system, user), **_defaults(provider, model, mode, description)}
     if not fields.get("messages"):
         fail("A template needs messages: --file template.json, or --system/--user text.", 2)
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         template = client.add_template(name, fields.pop("messages"), **fields)
     if as_json:
         print_json(template)
@@ -89,13 +107,13 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
+def list_(as_json: JsonOption = False, tenant: Tenant = None) -> None:
     """Your templates, latest versions."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         rows = client.list_templates()
     if as_json:
         print_json(rows)
@@ -125,13 +143,14 @@ def show(
     ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
     version: VersionOption = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Show a template (the latest version, or --version N)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         template = client.get_template(ref, version=version)
     if as_json:
         print_json(template)
@@ -152,12 +171,14 @@ def edit(
     description: DescriptionOption = None,
     rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
-    """Save a new version: given messages replace the old ones; other fields keep their values."""
+    """Save a new version: --file replaces all messages, --system/--user only that role's; the rest stays."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
 
+    only_roles = file is None and (system or user)
     changes = {**_read_fields(file, system, user), **_defaults(provider, model, mode, description)}
     if rename:
         changes["name"] = rename
@@ -166,7 +187,9 @@ def edit(
             "Nothing to change: give --file, --system/--user, --model, --provider, --mode, --description or --rename.",
             2,
         )
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
+        if only_roles:
+            changes["messages"] = _with_replaced_roles(client.get_template(ref)["messages"], system, user)
         template = client.update_template(ref, **changes)
     if as_json:
         print_json(template)
@@ -180,6 +203,7 @@ def render(
     var: Annotated[list[str] | None, typer.Option("--var", help="name=value (repeatable).")] = None,
     version: VersionOption = None,
     as_json: JsonOption = False,
+    tenant: Tenant = None,
 ) -> None:
     """Print the messages a chat request would send with these variables."""
     from killtoken_cli.connection import connect
@@ -192,7 +216,7 @@ def render(
         if not sep or not key.strip():
             fail(f"--var expects name=value, got {pair!r}.", 2)
         variables[key.strip()] = value
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         rendered = client.render_template(ref, variables, version=version)
     if as_json:
         print_json(rendered)
@@ -201,12 +225,12 @@ def render(
 
 
 @app.command("remove")
-def remove(ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")]) -> None:
+def remove(ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")], tenant: Tenant = None) -> None:
     """Delete a template and all its versions (recorded requests keep their template id)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info
 
-    with reported(), connect() as client:
+    with reported(), connect(tenant=tenant) as client:
         client.remove_template(ref)
     info(f"Removed {ref}.")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
+from killtoken_proxy.money import money_text
 from killtoken_proxy.store.tenants import Tenant
 
 router = APIRouter()
@@ -28,7 +29,7 @@ async def cache_stats(request: Request, tenant: Annotated[Tenant, Depends(callin
         "misses": counters.lookups - counters.hits,
         "hitRate": round(counters.hits / counters.lookups, 4) if counters.lookups else None,
         "writes": counters.writes,
-        "verifiedSavingsUsd": format(counters.saved_usd, "f"),
+        "verifiedSavingsUsd": money_text(counters.saved_usd),
         "unpricedHits": counters.unpriced_hits,
         "since": store.counters.since,
     }

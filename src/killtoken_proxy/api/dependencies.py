@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Request
 
 from killtoken_proxy import json_body as json_reader
-from killtoken_proxy.errors import KillTokenError
-from killtoken_proxy.gateway.auth import resolve_tenant
+from killtoken_proxy.admin_token import ADMIN_TOKEN_PREFIX
+from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
+from killtoken_proxy.gateway.auth import bearer_key, resolve_tenant
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.store.tenants import Tenant
 
@@ -19,8 +21,30 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+TENANT_HEADER = "x-killtoken-tenant"
+
+
 def calling_tenant(request: Request) -> Tenant:
-    return resolve_tenant(runtime_of(request).tenants, request.headers)
+    """The tenant of the `kt_` key; or, with the local admin token, the one named in `x-killtoken-tenant`
+    (`kt ... --tenant NAME`). The admin token can already issue any tenant's keys, so this grants nothing new;
+    the chat doors never take it (limits and quotas belong to keys)."""
+    runtime = runtime_of(request)
+    presented = bearer_key(request.headers) or ""
+    if presented.startswith(ADMIN_TOKEN_PREFIX) and hmac.compare_digest(
+        presented.encode("utf-8"), runtime.admin_token.encode("utf-8")
+    ):
+        ref = request.headers.get(TENANT_HEADER, "").strip()
+        if not ref:
+            raise InvalidRequest(
+                f"With the admin token, name the tenant in the `{TENANT_HEADER}` header (a name or tn_ id).",
+                code="invalid_request",
+                param=TENANT_HEADER,
+            )
+        tenant = runtime.tenants.find(ref)
+        if tenant is None:
+            raise NotFound(f"No tenant {ref!r}; `kt tenants list` shows them.", code="tenant_not_found")
+        return tenant
+    return resolve_tenant(runtime.tenants, request.headers)
 
 
 async def read_body(request: Request) -> bytes:

@@ -18,6 +18,15 @@ def bearer_key(headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> 
     return next((key for key in candidates if key.startswith("kt_")), candidates[0] if candidates else None)
 
 
+def _unresolved_reason(tenants: TenantStore, key: str) -> str:
+    new_key = "`kt keys create --tenant NAME` issues a new key"
+    if not key.startswith("kt_"):
+        return "The tenant key is not valid (a KillToken key starts with `kt_`; provider keys do not go here)."
+    if tenants.was_revoked(key):
+        return f"This tenant key has been revoked; {new_key}."
+    return f"The tenant key is not valid (no tenant has this key); {new_key}."
+
+
 def resolve_tenant(tenants: TenantStore, headers: Mapping[str, str], *, allow_x_api_key: bool = False) -> Tenant:
     key = bearer_key(headers, allow_x_api_key=allow_x_api_key)
     if key is None:
@@ -29,8 +38,7 @@ def resolve_tenant(tenants: TenantStore, headers: Mapping[str, str], *, allow_x_
         raise TenantNotResolved(f"Missing {where} header with your KillToken tenant key.")
     tenant = tenants.resolve(key) if key.startswith("kt_") else None
     if tenant is None:
-        hint = "" if key.startswith("kt_") else " (a KillToken key starts with `kt_`; provider keys do not go here)"
-        raise TenantNotResolved("The tenant key is not valid" + hint + ". `kt init` prints a fresh setup.")
+        raise TenantNotResolved(_unresolved_reason(tenants, key))
     if tenant.suspended:
         raise KillTokenError("This tenant is suspended.", code="tenant_suspended", status=403)
     return tenant

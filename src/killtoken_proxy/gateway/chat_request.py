@@ -32,3 +32,5 @@ class ChatRequest:
     wire: WireFormat = "openai"
     # Headers the client addressed to the provider itself (the Anthropic door's `anthropic-version`/`-beta`).
     provider_headers: dict[str, str] = field(default_factory=dict)
+    # Whose call this is: adapters scope what they remember between calls (replay_memory) by it.
+    tenant_id: str = ""

@@ -13,11 +13,6 @@ from killtoken_proxy.providers.base import Usage
 ZERO = Decimal(0)
 
 
-def money(value: Decimal | None) -> str | None:
-    """Money leaves the gateway as a decimal string so no float rounding creeps in."""
-    return money_text(value)
-
-
 @dataclass(frozen=True)
 class CallMetrics:
     """One call's numbers. Field names in `to_json` are the public contract (documented in the README)."""
@@ -55,10 +50,10 @@ class CallMetrics:
             "cacheWriteTokens": self.usage.cache_write_tokens,
             "reasoningTokens": self.usage.reasoning_tokens,
             "usageReported": self.usage.reported,
-            "costUsd": money(self.cost_usd),
+            "costUsd": money_text(self.cost_usd),
             "priced": self.cost_usd is not None,
-            "estimatedSavingsUsd": money(self.estimated_savings_usd),
-            "verifiedSavingsUsd": money(self.verified_savings_usd),
+            "estimatedSavingsUsd": money_text(self.estimated_savings_usd),
+            "verifiedSavingsUsd": money_text(self.verified_savings_usd),
             "cacheStatus": self.cache_status,
             "replay": self.replay,
             "originalRequestId": self.original_request_id,

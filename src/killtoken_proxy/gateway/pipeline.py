@@ -142,7 +142,7 @@ class Gateway:
         call.feature = _feature_for_ledger(body, headers)
         request_fields.reject_streaming(body)
         body = self._expand_template(call, body, headers, door)
-        call.request = door.parse(body, headers)
+        call.request = replace(door.parse(body, headers), tenant_id=call.tenant.id)
         call.feature = call.request.feature
         self._route(call, headers)
         self._require_credential(call)

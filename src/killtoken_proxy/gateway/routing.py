@@ -88,18 +88,14 @@ def route(
         return named  # the credential check then names the provider, with a hint
     if not defaults and len(reachable) == 1:
         return Route(next(iter(reachable)), model, "only_provider")
-    raise _unroutable(model, defaults or sorted(reachable))
+    raise _unroutable(model, defaults, sorted(reachable))
 
 
-def _unroutable(model: str, options: list[str]) -> InvalidRequest:
-    example = options[0] if options else "openai_compatible"
-    return InvalidRequest(
-        f"Cannot tell which provider serves model {model!r}. Name one as `provider/model` "
-        f"(for example `{example}/{model}`) or send the `{PROVIDER_HEADER}` header. "
-        f"Candidates among the providers with stored credentials: {', '.join(options) or 'none stored yet'}.",
-        code="invalid_model",
-        param="model",
-    )
+def _unroutable(model: str, defaults: list[str], reachable: list[str]) -> InvalidRequest:
+    from killtoken_proxy.gateway.model_hints import unroutable_message  # error path only; it reads the price table
+
+    message = unroutable_message(model, defaults, reachable, PROVIDER_HEADER)
+    return InvalidRequest(message, code="invalid_model", param="model")
 
 
 def credential_hint(chosen: Route, reachable: Collection[str]) -> str:

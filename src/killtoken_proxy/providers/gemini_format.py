@@ -51,7 +51,9 @@ def _tool_response(text: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"result": text}
 
 
-def _contents(messages: list[dict[str, Any]], provider: str, signatures: ReplayMemory) -> list[dict[str, Any]]:
+def _contents(
+    messages: list[dict[str, Any]], provider: str, signatures: ReplayMemory, scope: str
+) -> list[dict[str, Any]]:
     names = m.tool_names(messages)
     turns: list[dict[str, Any]] = []
     for index, message in m.conversation(messages):
@@ -60,7 +62,7 @@ def _contents(messages: list[dict[str, Any]], provider: str, signatures: ReplayM
             parts = m.each_part(message.get("content"), where, _text, _image(provider), provider)
             for call_id, name, args in m.tool_calls_of(message, index) if role == "assistant" else []:
                 part: dict[str, Any] = {"functionCall": {"name": name, "args": args, "id": call_id}}
-                signature = signatures.recall(call_id)
+                signature = signatures.recall(scope, call_id)
                 if signature:
                     part["thoughtSignature"] = signature
                 parts.append(part)
@@ -118,7 +120,7 @@ def generate_content_body(request: ChatRequest, provider: str, signatures: Repla
     system = m.system_prompt(request.messages)
     if system:
         body["systemInstruction"] = {"parts": [{"text": system}]}
-    body["contents"] = _contents(request.messages, provider, signatures)
+    body["contents"] = _contents(request.messages, provider, signatures, request.tenant_id)
     config = _generation_config(request.params)
     if config:
         body["generationConfig"] = config
@@ -159,7 +161,7 @@ def usage_from(usage: Any) -> Usage:
     )
 
 
-def _choice(index: int, candidate: dict[str, Any], signatures: ReplayMemory) -> dict[str, Any]:
+def _choice(index: int, candidate: dict[str, Any], signatures: ReplayMemory, scope: str) -> dict[str, Any]:
     content = candidate.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
     texts, calls = [], []
@@ -172,7 +174,7 @@ def _choice(index: int, candidate: dict[str, Any], signatures: ReplayMemory) -> 
         if isinstance(call, dict):
             call_id = str(call.get("id") or new_tool_call_id())
             if isinstance(part.get("thoughtSignature"), str):
-                signatures.remember(call_id, part["thoughtSignature"])
+                signatures.remember(scope, call_id, part["thoughtSignature"])
             calls.append(tool_call(call_id, str(call.get("name")), call.get("args")))
     reason = str(candidate.get("finishReason") or "STOP")
     if reason == "MAX_TOKENS":
@@ -191,7 +193,9 @@ def completion_from(request: ChatRequest, body: Any, provider: str, signatures: 
     feedback = body.get("promptFeedback")
     if not candidates and not (isinstance(feedback, dict) and feedback.get("blockReason")):
         raise UpstreamError(f"{provider} returned no candidates.")
-    choices = [_choice(i, c, signatures) for i, c in enumerate(candidates)] or [choice(0, None, [], "content_filter")]
+    choices = [_choice(i, c, signatures, request.tenant_id) for i, c in enumerate(candidates)] or [
+        choice(0, None, [], "content_filter")
+    ]
     usage = usage_from(body.get("usageMetadata"))
     model = str(body.get("modelVersion") or request.model)
     response_id = body.get("responseId")

@@ -113,7 +113,7 @@ class OpenAIFamilyAdapter:
         model = self.body_model(request, credential)
         if model is not None:
             body["model"] = model
-        body["messages"] = self._messages(request.messages)
+        body["messages"] = self._messages(request.messages, request.tenant_id)
         for key, value in request.params.items():
             if key in self.dropped_params or key in self.renamed_params:
                 continue
@@ -134,7 +134,7 @@ class OpenAIFamilyAdapter:
             body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
         )
 
-    def _messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _messages(self, messages: list[dict[str, Any]], scope: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = []
         for original in messages:
             message = dict(original)
@@ -145,7 +145,7 @@ class OpenAIFamilyAdapter:
             if self.tool_id is not None:
                 message = self._rewrite_tool_ids(message, self.tool_id)
             if self.reasoning_replay is not None:
-                _restore_reasoning(message, self.reasoning_replay)
+                _restore_reasoning(message, self.reasoning_replay, scope)
             if self.alternate_roles and result and _same_speaker(result[-1], message):
                 result[-1] = {**result[-1], "content": _joined(result[-1].get("content"), message.get("content"))}
                 continue
@@ -181,7 +181,7 @@ class OpenAIFamilyAdapter:
             if isinstance(choice, dict):
                 _normalize_choice(choice)
                 if self.reasoning_replay is not None:
-                    _remember_reasoning(choice, self.reasoning_replay)
+                    _remember_reasoning(choice, self.reasoning_replay, request.tenant_id)
         raw_usage = body.get("usage")
         usage = self.read_usage(raw_usage) if isinstance(raw_usage, dict) else Usage(reported=False)
         if isinstance(raw_usage, dict) and usage.output_tokens != count(raw_usage.get("completion_tokens")):
@@ -201,16 +201,16 @@ def _call_ids(message: dict[str, Any]) -> list[str]:
     )
 
 
-def _remember_reasoning(choice: dict[str, Any], memory: ReplayMemory) -> None:
+def _remember_reasoning(choice: dict[str, Any], memory: ReplayMemory, scope: str) -> None:
     message = choice.get("message")
     if isinstance(message, dict) and isinstance(message.get("reasoning_content"), str):
         for call_id in _call_ids(message):
-            memory.remember(call_id, message["reasoning_content"])
+            memory.remember(scope, call_id, message["reasoning_content"])
 
 
-def _restore_reasoning(message: dict[str, Any], memory: ReplayMemory) -> None:
+def _restore_reasoning(message: dict[str, Any], memory: ReplayMemory, scope: str) -> None:
     if message.get("role") == "assistant" and not message.get("reasoning_content"):
-        found = next((r for r in map(memory.recall, _call_ids(message)) if r), None)
+        found = next((r for r in (memory.recall(scope, i) for i in _call_ids(message)) if r), None)
         if found:
             message["reasoning_content"] = found
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from killtoken_proxy.money import money_text
 from killtoken_proxy.store.entry_files import EntryFiles
 
 log = logging.getLogger("killtoken.store")
@@ -31,7 +32,7 @@ class TenantCounters:
             "lookups": self.lookups,
             "hits": self.hits,
             "writes": self.writes,
-            "savedUsd": format(self.saved_usd, "f"),
+            "savedUsd": money_text(self.saved_usd),
             "unpricedHits": self.unpriced_hits,
         }
 

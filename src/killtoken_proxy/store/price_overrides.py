@@ -10,6 +10,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from killtoken_proxy.gateway.pricing import PriceBook, PriceTable, override_table
+from killtoken_proxy.money import money_text
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class PriceOverride:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    return money_text(value)
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -122,6 +122,7 @@ class TenantStore:
         self._by_id: dict[str, Tenant] = {}
         self._keys: dict[str, builtins.list[TenantKey]] = {}
         self._tenant_of_hash: dict[str, str] = {}
+        self._revoked_hashes: set[str] = set()  # so a revoked key is told it was revoked, not "invalid"
         for doc in self._table.all():
             self._index(doc)
 
@@ -134,6 +135,8 @@ class TenantStore:
             self._keys[tenant.id].append(key)
             if key.active:
                 self._tenant_of_hash[key_doc["hash"]] = tenant.id
+            else:
+                self._revoked_hashes.add(key_doc["hash"])
         return tenant
 
     def _doc(self, tenant_id: str) -> dict[str, Any]:
@@ -199,6 +202,9 @@ class TenantStore:
         tenant_id = self._tenant_of_hash.get(hash_key(key))
         return self._by_id.get(tenant_id) if tenant_id is not None else None
 
+    def was_revoked(self, key: str) -> bool:
+        return hash_key(key) in self._revoked_hashes
+
     # -- keys ------------------------------------------------------------------------------------
     def keys(self, tenant_id: str) -> builtins.list[TenantKey]:
         return list(self._keys.get(tenant_id, []))
@@ -225,5 +231,6 @@ class TenantStore:
             found["revoked_at"] = _now()
             self._table.update({"keys": key_docs}, Query().id == tenant_id)
         self._tenant_of_hash.pop(found["hash"], None)
+        self._revoked_hashes.add(found["hash"])
         self._keys[tenant_id] = [_key_from(tenant_id, k) for k in key_docs]
         return _key_from(tenant_id, found)

@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from killtoken_proxy.gateway.chat_request import ChatRequest, OptimizationMode
-from killtoken_proxy.gateway.metrics import money
 from killtoken_proxy.gateway.optimize.engine import Result, optimize
 from killtoken_proxy.gateway.optimize.messages import Message, texts
 from killtoken_proxy.gateway.optimize.optimizer import MODES
 from killtoken_proxy.gateway.optimize.tokens import Tokenizers
 from killtoken_proxy.gateway.pricing import PriceBook
+from killtoken_proxy.money import money_text
 
 OFFLOAD_CHARS = 40_000
 PriceLookup = Callable[[str | None, str | None, str, int], Decimal | None]  # (tenant, provider, model, tokens)
@@ -50,7 +50,7 @@ class OptimizationReport:
 
     def potential_savings(self) -> dict[str, str]:
         """What each mode would save on this request (the ledger's `potential_savings_usd`, summed by reports)."""
-        return {mode: text for mode in MODES[1:] if (text := money(self.savings_by_mode[mode])) is not None}
+        return {mode: text for mode in MODES[1:] if (text := money_text(self.savings_by_mode[mode])) is not None}
 
     def to_json(self) -> dict[str, Any]:
         """`killtoken.metrics.optimization` and the ledger's `optimization` field (documented in the README)."""
@@ -62,7 +62,7 @@ class OptimizationReport:
             "tokensBefore": result.tokens_before,
             "tokensAfter": result.tokens_after,
             "tokensRemoved": result.tokens_removed,
-            "estimatedSavingsUsd": money(self.savings_usd),
+            "estimatedSavingsUsd": money_text(self.savings_usd),
             "optimizers": [
                 {
                     "name": step.name,
@@ -79,7 +79,7 @@ class OptimizationReport:
             "shadow": {
                 mode: {
                     "tokensRemoved": result.removed_by(mode),
-                    "estimatedSavingsUsd": money(self.savings_by_mode[mode]),
+                    "estimatedSavingsUsd": money_text(self.savings_by_mode[mode]),
                 }
                 for mode in MODES[1:]
             },
