@@ -107,7 +107,8 @@ class PromptOptimizer:
         result = self._memo.get_or_compute(key, lambda: optimize(messages, mode, counter))
         if mode == "measure_only" and result.messages is not messages:
             result = replace(result, messages=messages)  # measure_only sends the request's own messages
-        savings = {m: self._price(tenant_id, provider, model, result.removed_by(m)) for m in MODES}
+        per_token = self._price(tenant_id, provider, model, 1)  # input prices are linear: one lookup
+        savings = {m: None if per_token is None else per_token * result.removed_by(m) for m in MODES}
         return OptimizationReport(result, savings)
 
     async def apply(
