@@ -147,3 +147,39 @@ def test_the_idempotency_fingerprint_sees_the_whole_request_but_not_the_key_itse
         {**BASE, "temperature": 0.9},
     ):
         assert fingerprint(other) != plain
+
+
+def _stdlib_form(document: Any) -> bytes:
+    """The canonical form as the first versions wrote it (stdlib json), which persisted keys depend on."""
+
+    def normal(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, dict):
+            return {k: normal(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [normal(v) for v in value]
+        return value
+
+    return json.dumps(normal(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.2,
+        1e-05,
+        -3.5e-9,
+        123456.789,
+        2.0**70,
+        2**70,
+        'é ü \u2028 \x7f \x1f 😀 "quoted" back\\slash\n',
+        {"😀": 1, "\uffff": 2, "é": 3, "e": 4, "Z": 5},
+        [True, False, None, 0, -1, 1.5, 1e300, 1.0],
+    ],
+)
+def test_canonical_form_is_spelled_as_earlier_versions_spelled_it(value: Any):
+    """Cache entries and ledger cache keys written by earlier versions must keep matching."""
+    request = native({**BASE, "messages": [{"role": "user", "content": "x", "extra": value}], "logit_bias": value})
+    document = json.loads(canonical_request("tn_golden", "openai", request, ENDPOINT))
+    assert canonical_request("tn_golden", "openai", request, ENDPOINT) == _stdlib_form(document)

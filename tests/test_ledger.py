@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -63,14 +64,14 @@ def test_segments_are_bounded_by_bytes_too_when_content_is_stored(tmp_path: Path
 
 def test_a_write_costs_the_same_in_a_big_ledger_as_in_a_small_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     written: list[int] = []
-    real_write = atomic_storage.write_json_atomically
+    real_write = atomic_storage.write_chunks_atomically
 
-    def measuring(path: Path, document: Any) -> None:
+    def measuring(path: Path, chunks: Sequence[bytes]) -> None:
         if path.name.startswith("seg-"):
-            written.append(len(json.dumps(document)))
-        real_write(path, document)
+            written.append(sum(len(chunk) for chunk in chunks))
+        real_write(path, chunks)
 
-    monkeypatch.setattr(atomic_storage, "write_json_atomically", measuring)
+    monkeypatch.setattr(atomic_storage, "write_chunks_atomically", measuring)
     ledger = Ledger(tmp_path, segment_records=50)
     records = [record(T0 + timedelta(seconds=i)) for i in range(1000)]
     write_in_batches(ledger, records[:100], 10)
@@ -98,16 +99,16 @@ def test_records_survive_a_crash_with_unsealed_segments_and_temp_files(tmp_path:
 
 
 def test_a_failed_write_is_retried_and_never_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    real_write = atomic_storage.write_json_atomically
+    real_write = atomic_storage.write_chunks_atomically
     failures = {"left": 1}
 
-    def flaky(path: Path, document: Any) -> None:
+    def flaky(path: Path, chunks: Sequence[bytes]) -> None:
         if path.parent.name == "2026-06-02" and path.name.startswith("seg-") and failures["left"]:
             failures["left"] -= 1
             raise OSError(28, "No space left on device")
-        real_write(path, document)
+        real_write(path, chunks)
 
-    monkeypatch.setattr(atomic_storage, "write_json_atomically", flaky)
+    monkeypatch.setattr(atomic_storage, "write_chunks_atomically", flaky)
     ledger = Ledger(tmp_path)
     batch = [record(T0 + timedelta(hours=20 + i)) for i in range(8)]  # spans two UTC days
     unwritten = ledger.files.append(batch)

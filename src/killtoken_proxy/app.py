@@ -57,10 +57,13 @@ def create_app(
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
+    # Chat calls first: routing tries routes in order (hundreds here), and nearly every call is one of these
+    # exact POST paths, which no other route shares.
+    for hot in (openai_door.chat_router, chat.router, anthropic_door.chat_router):
+        app.include_router(hot)
     # The SDK doors go last: their 501 catch-alls must not shadow any other route.
     for module in (
         health,
-        chat,
         admin,
         requests_history,
         provider_credentials,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -197,11 +197,11 @@ class CredentialService:
 
     def reachable(self, tenant_id: str) -> dict[str, CredentialMeta]:
         """Each provider this tenant can call, with the credential a call would use (the newest active one)."""
-        found: dict[str, CredentialMeta] = {}
-        for meta in self._store.list(tenant_id):  # sorted by id, so later (newer) ones win
-            if meta.status == "active":
-                found[meta.provider] = meta
-        return found
+        return dict(self._store.reachable(tenant_id))
+
+    def default_models(self, tenant_id: str) -> Mapping[str, str | None]:
+        """Each reachable provider's `config.defaultModel` (routing's last rule); a view, built per tenant once."""
+        return _DefaultModels(self._store.reachable(tenant_id))
 
     def active(self, tenant_id: str, provider: str) -> Credential | None:
         """The credential the request path uses; secrets come from memory only."""
@@ -224,3 +224,19 @@ class CredentialService:
 
     def preload_secrets(self) -> builtins.list[str]:
         return self._secrets.preload([credential_entry(m.id) for m in self._store.all()])
+
+
+class _DefaultModels(Mapping[str, "str | None"]):
+    """Read lazily: most requests are routed by name and never look at the defaults."""
+
+    def __init__(self, reachable: Mapping[str, CredentialMeta]) -> None:
+        self._reachable = reachable
+
+    def __getitem__(self, provider: str) -> str | None:
+        return self._reachable[provider].config.get("defaultModel")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._reachable)
+
+    def __len__(self) -> int:
+        return len(self._reachable)

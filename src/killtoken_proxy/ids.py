@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_PAIRS = tuple(a + b for a in _ALPHABET for b in _ALPHABET)  # two digits per lookup: 10 bits at a time
 
 
 def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, digit = divmod(value, 32)
-        chars.append(_ALPHABET[digit])
-    return "".join(reversed(chars))
+    """`value` as `length` (even) base32 digits, most significant first."""
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(5 * length - 10, -1, -10)])
 
 
 def new_id(prefix: str, *, now_ms: int | None = None) -> str:
     millis = int(time.time() * 1000) if now_ms is None else now_ms
-    return f"{prefix}_{_encode(millis, 10)}{_encode(secrets.randbits(80), 16)}"
+    # 26 digits: the top 10 are the milliseconds (48 bits), the other 16 the 80 random bits.
+    return f"{prefix}_{_encode((millis << 80) | int.from_bytes(os.urandom(10)), 26)}"

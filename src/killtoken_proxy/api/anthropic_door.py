@@ -18,6 +18,7 @@ from killtoken_proxy.gateway.model_catalog import priced_chat_models
 from killtoken_proxy.store.tenants import Tenant
 
 router = APIRouter()
+chat_router = APIRouter()  # Messages calls alone: the app routes these first (see app.py)
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _MODEL_BASES = ("/v1/anthropic/v1", "/v1/anthropic")
 
@@ -79,7 +80,7 @@ async def not_proxied(request: Request) -> JSONResponse:
 
 
 for path in ANTHROPIC_MESSAGES_PATHS:
-    router.add_api_route(path, messages, methods=["POST"])
+    chat_router.add_api_route(path, messages, methods=["POST"])
     router.add_api_route(f"{path}/{{rest:path}}", not_proxied, methods=_ALL_METHODS)  # count_tokens, batches
 for base in _MODEL_BASES:
     router.add_api_route(f"{base}/models", list_models, methods=["GET"])

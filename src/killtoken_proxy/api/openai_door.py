@@ -17,6 +17,7 @@ from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
 from killtoken_proxy.store.tenants import Tenant
 
 router = APIRouter()
+chat_router = APIRouter()  # the chat calls alone: the app routes these first (see app.py)
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -59,7 +60,7 @@ async def not_proxied(request: Request) -> JSONResponse:
 
 
 for base in OPENAI_BASES:
-    router.add_api_route(f"{base}/chat/completions", chat_completions, methods=["POST"])
+    chat_router.add_api_route(f"{base}/chat/completions", chat_completions, methods=["POST"])
     router.add_api_route(f"{base}/models", list_models, methods=["GET"])
     router.add_api_route(f"{base}/models/{{model_id:path}}", retrieve_model, methods=["GET"])
     # Stored-completion management (`client.chat.completions.list/retrieve/update/delete`) is not proxied.

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+import orjson
+
 from killtoken_proxy.gateway.chat_request import ChatRequest
 
 # OpenAI body fields that never change the model's output: attribution, storage and transport options.
@@ -32,19 +34,43 @@ OUTPUT_NEUTRAL_PARAMS = frozenset(
 CANONICAL_VERSION = 1  # bump when the canonical form changes, so old entries simply stop matching
 
 
-def _normal(value: Any) -> Any:
+# orjson spells these floats differently from `json` (1e-05 vs 1e-5); everything else it writes byte for byte
+# as `json.dumps(sort_keys=True, ensure_ascii=False)` does, so keys stay what earlier versions computed.
+_PLAIN_FLOATS_FROM = 1e-4
+
+
+class _StdlibSpelling(Exception):
+    """The document holds a value only the standard library spells as the canonical form always did."""
+
+
+def _normal(value: Any, strict: bool = True) -> Any:
     """JSON values that mean the same thing get one spelling: 1.0 is 1 (Python's json keeps the `.0`)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    kind = value.__class__
+    if kind is str:  # most leaves: checked first, by exact class, because this runs on every request
+        return value
+    if kind is dict:
+        return {k: v if v.__class__ is str else _normal(v, strict) for k, v in value.items()}
+    if kind is list:
+        return [v if v.__class__ is str else _normal(v, strict) for v in value]
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        if strict and abs(value) < _PLAIN_FLOATS_FROM:
+            raise _StdlibSpelling
+        return value
     if isinstance(value, dict):
-        return {k: _normal(v) for k, v in value.items()}
+        return {k: _normal(v, strict) for k, v in value.items()}
     if isinstance(value, list):
-        return [_normal(v) for v in value]
+        return [_normal(v, strict) for v in value]
     return value
 
 
 def _canonical_json(document: dict[str, Any]) -> bytes:
-    return json.dumps(_normal(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return orjson.dumps(_normal(document), option=orjson.OPT_SORT_KEYS)  # ~10x faster than `json`
+    except (_StdlibSpelling, TypeError):  # TypeError: orjson.JSONEncodeError, e.g. an integer beyond 64 bits
+        normal = _normal(document, strict=False)
+        return json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _cache_document(

@@ -8,12 +8,12 @@ the configured bound is 409 `idempotency_in_progress`.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.cache_key import request_fingerprint
 from killtoken_proxy.gateway.stored_answer import StoredAnswer, answer_value, decimal_or_none
@@ -98,7 +98,7 @@ class Idempotency:
                 expires_at=now + self._ttl,
                 model=str(metrics["model"]),
                 value_usd=answer_value(metrics),
-                body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+                body=json_codec.dumps(body),
             )
         )
         self._settle(scope, None)
@@ -129,7 +129,7 @@ def _same_request(first: str, this: str, first_request_id: str) -> None:
 
 def _replay(record: IdempotencyRecord) -> StoredAnswer:
     return StoredAnswer(
-        body=json.loads(record.body),
+        body=json_codec.loads(record.body),
         model=record.model,
         value_usd=decimal_or_none(record.value_usd),
         source_request_id=record.request_id,

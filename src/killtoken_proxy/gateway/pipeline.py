@@ -112,6 +112,7 @@ class Gateway:
         self._limits = limits
         self._credentials = credentials
         self._adapters = adapters
+        self._known_providers = frozenset({*CONTRACT_PROVIDERS, *adapters})
         self._ledger = ledger
         self._http = http
         self._cache = cache
@@ -179,14 +180,7 @@ class Gateway:
 
     def route_for(self, tenant_id: str, model: str, provider: str | None, headers: Mapping[str, str]) -> Route:
         """Which provider serves `model` for this tenant, and the model name it receives (README: routing)."""
-        reachable = self._credentials.reachable(tenant_id)
-        return route(
-            model,
-            provider,
-            headers,
-            {*CONTRACT_PROVIDERS, *self._adapters},
-            {name: meta.config.get("defaultModel") for name, meta in reachable.items()},
-        )
+        return route(model, provider, headers, self._known_providers, self._credentials.default_models(tenant_id))
 
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None

@@ -221,8 +221,10 @@ class PriceBook:
         return info
 
 
-def _names(first: str | None, second: str | None) -> list[str]:
-    return [n for n in dict.fromkeys((first, second)) if n]
+def _names(first: str | None, second: str | None) -> tuple[str, ...]:
+    if first and second and first != second:
+        return (first, second)
+    return (first,) if first else (second,) if second else ()
 
 
 def _plain(value: Decimal) -> str:

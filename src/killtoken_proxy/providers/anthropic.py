@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
@@ -42,7 +42,7 @@ class AnthropicAdapter:
         return UpstreamRequest(
             url=f"{base}/v1/messages",
             headers=headers,
-            body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
+            body=json_codec.dumps(body),
         )
 
     async def authorize(

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError, UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
@@ -201,7 +202,7 @@ class BedrockAdapter:
         base = str(credential.config.get("baseUrl") or f"https://bedrock-runtime.{region}.amazonaws.com").rstrip("/")
         url = f"{base}/model/{quote(request.model, safe='-._~')}/converse"
         # Serialized once: the signature covers these exact bytes.
-        body = json.dumps(converse_body(request), separators=(",", ":")).encode("utf-8")
+        body = json_codec.dumps(converse_body(request))
         headers = sigv4.sign(
             method="POST",
             url=url,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
@@ -39,7 +39,7 @@ class GeminiAdapter:
                 "Content-Type": "application/json",
                 "Accept": "application/json",
             },
-            body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
+            body=json_codec.dumps(body),
         )
 
     async def authorize(

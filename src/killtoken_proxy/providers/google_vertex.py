@@ -6,7 +6,6 @@ tokenUri?, baseUrl?}`. The access token comes from google_oauth.TokenCache (in m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import InvalidRequest, KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
@@ -87,7 +87,7 @@ class VertexAdapter:
         return UpstreamRequest(
             url=url,
             headers={"Content-Type": "application/json", "Accept": "application/json"},
-            body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
+            body=json_codec.dumps(body),
         )
 
     async def authorize(

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
@@ -131,7 +132,7 @@ class OpenAIFamilyAdapter:
         return UpstreamRequest(
             url=self.url(request, credential),
             headers=headers,
-            body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
+            body=json_codec.dumps(body),
         )
 
     def _messages(self, messages: list[dict[str, Any]], scope: str) -> list[dict[str, Any]]:
@@ -172,9 +173,11 @@ class OpenAIFamilyAdapter:
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult:
         if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
             raise UpstreamError(f"{self.name} returned a response that is not a chat completion.")
-        body.setdefault("id", f"chatcmpl-{uuid.uuid4().hex}")
+        if "id" not in body:  # not setdefault: its argument would be built on every call
+            body["id"] = f"chatcmpl-{uuid.uuid4().hex}"
         body.setdefault("object", "chat.completion")
-        body.setdefault("created", int(time.time()))
+        if "created" not in body:
+            body["created"] = int(time.time())
         if not body.get("model"):
             body["model"] = request.model
         for choice in body["choices"]:

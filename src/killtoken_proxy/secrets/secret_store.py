@@ -22,6 +22,7 @@ class SecretStore:
     def __init__(self, choice: BackendChoice) -> None:
         self._choice = choice
         self._memory: dict[str, str] = {}
+        self._parsed: dict[str, dict[str, str]] = {}  # cached_json's answers, dropped when the secret changes
 
     @property
     def usable(self) -> bool:
@@ -46,6 +47,7 @@ class SecretStore:
     def put(self, name: str, value: str) -> None:
         self._require().set_password(SERVICE, name, value)
         self._memory[name] = value
+        self._parsed.pop(name, None)
 
     def get(self, name: str) -> str | None:
         if name in self._memory:
@@ -63,6 +65,7 @@ class SecretStore:
 
     def delete(self, name: str) -> None:
         self._memory.pop(name, None)
+        self._parsed.pop(name, None)
         if self.usable:
             # Already gone from the backend: nothing left to delete.
             with contextlib.suppress(Exception):
@@ -72,8 +75,13 @@ class SecretStore:
         self.put(name, json.dumps(value, separators=(",", ":")))
 
     def cached_json(self, name: str) -> dict[str, str] | None:
-        raw = self.cached(name)
-        return json.loads(raw) if raw is not None else None
+        parsed = self._parsed.get(name)
+        if parsed is None:
+            raw = self.cached(name)
+            if raw is None:
+                return None
+            parsed = self._parsed[name] = json.loads(raw)
+        return dict(parsed)  # a copy: a caller changing its credential's secrets must not change ours
 
     def preload(self, names: list[str]) -> list[str]:
         """Load these secrets into memory at startup; returns the names that could not be read."""

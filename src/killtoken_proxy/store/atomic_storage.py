@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,39 @@ def write_json_atomically(path: Path, document: Any) -> None:
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
+    write_chunks_atomically(path, (data,))
+
+
+def write_chunks_atomically(path: Path, chunks: Sequence[bytes]) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            _write_all(fd, chunks)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(tmp_name, 0o600)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+_IOV_MAX = 1024  # pieces per writev call (POSIX's usual minimum for IOV_MAX)
+
+
+def _write_all(fd: int, chunks: Sequence[bytes]) -> None:
+    """One writev per up to _IOV_MAX pieces, GIL released: the pieces are never joined (copied) in Python."""
+    for start in range(0, len(chunks), _IOV_MAX):
+        group = chunks[start : start + _IOV_MAX]
+        written = os.writev(fd, group)
+        wanted = sum(len(chunk) for chunk in group)
+        if written < wanted:  # a short write (rare on regular files): the rest the simple way
+            rest = memoryview(b"".join(group))[written:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
 
 
 class AtomicJSONStorage(Storage):

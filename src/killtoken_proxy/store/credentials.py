@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,8 @@ class CredentialStore:
     def __init__(self, db: TinyDB) -> None:
         self._table = db.table("credentials")
         self._by_id: dict[str, CredentialMeta] = {}
+        # tenant -> provider -> the newest active credential: the request path's lookup, rebuilt after a change
+        self._reachable: dict[str, dict[str, CredentialMeta]] = {}
         for doc in self._table.all():
             meta = _from_doc(doc)
             self._by_id[meta.id] = meta
@@ -82,6 +85,7 @@ class CredentialStore:
         }
         self._table.insert(doc)
         self._by_id[meta.id] = meta
+        self._reachable.clear()
         return meta
 
     def update(self, credential: CredentialMeta, **changes: Any) -> CredentialMeta:
@@ -90,11 +94,13 @@ class CredentialStore:
         self._table.update(changes, Query().id == credential.id)
         meta = replace(credential, **changes)
         self._by_id[meta.id] = meta
+        self._reachable.clear()
         return meta
 
     def remove(self, credential: CredentialMeta) -> None:
         self._table.remove(Query().id == credential.id)
         self._by_id.pop(credential.id, None)
+        self._reachable.clear()
 
     def get(self, tenant_id: str, credential_id: str) -> CredentialMeta | None:
         meta = self._by_id.get(credential_id)
@@ -108,9 +114,15 @@ class CredentialStore:
 
     def active_for(self, tenant_id: str, provider: str) -> CredentialMeta | None:
         """The newest active credential of this tenant for this provider."""
-        candidates = [
-            m
-            for m in self._by_id.values()
-            if m.tenant_id == tenant_id and m.provider == provider and m.status == "active"
-        ]
-        return max(candidates, key=lambda m: m.id) if candidates else None
+        return self.reachable(tenant_id).get(provider)
+
+    def reachable(self, tenant_id: str) -> Mapping[str, CredentialMeta]:
+        """Each provider this tenant has an active credential for, with the newest one (read-only)."""
+        found = self._reachable.get(tenant_id)
+        if found is None:
+            found = {}
+            for meta in self.list(tenant_id):  # sorted by id, so later (newer) ones win
+                if meta.status == "active":
+                    found[meta.provider] = meta
+            self._reachable[tenant_id] = found
+        return found

@@ -10,10 +10,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.gateway.chat_request import ChatRequest, OptimizationMode
 from killtoken_proxy.gateway.optimize.engine import Result, optimize
+from killtoken_proxy.gateway.optimize.memo import BoundedMemo
 from killtoken_proxy.gateway.optimize.messages import Message, texts
 from killtoken_proxy.gateway.optimize.optimizer import MODES
 from killtoken_proxy.gateway.optimize.tokens import Tokenizers
@@ -54,6 +57,10 @@ class OptimizationReport:
 
     def to_json(self) -> dict[str, Any]:
         """`killtoken.metrics.optimization` and the ledger's `optimization` field (documented in the README)."""
+        return self._json
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:  # built once: the metrics and the ledger record share it, read-only
         result = self.result
         return {
             "mode": result.mode,
@@ -90,12 +97,18 @@ class PromptOptimizer:
     def __init__(self, tokenizers: Tokenizers, price: PriceLookup) -> None:
         self._tokenizers = tokenizers
         self._price = price
+        self._memo: BoundedMemo[Result] = BoundedMemo()
 
     def report(
         self, messages: list[Message], mode: OptimizationMode, tenant_id: str | None, provider: str | None, model: str
     ) -> OptimizationReport:
-        result = optimize(messages, mode, self._tokenizers.for_model(model))
-        savings = {m: self._price(tenant_id, provider, model, result.removed_by(m)) for m in MODES}
+        counter = self._tokenizers.for_model(model)
+        key = (f"{counter.name}:{counter.exact}:{mode}", json_codec.dumps(messages))
+        result = self._memo.get_or_compute(key, lambda: optimize(messages, mode, counter))
+        if mode == "measure_only" and result.messages is not messages:
+            result = replace(result, messages=messages)  # measure_only sends the request's own messages
+        per_token = self._price(tenant_id, provider, model, 1)  # input prices are linear: one lookup
+        savings = {m: None if per_token is None else per_token * result.removed_by(m) for m in MODES}
         return OptimizationReport(result, savings)
 
     async def apply(

@@ -60,6 +60,7 @@ O200K = EncodingSpec(
 )
 SPECS = (O200K, CL100K)
 ESTIMATE_NAME = "estimate:chars/4"
+MODELS_REMEMBERED = 1024
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,21 @@ class Tokenizers:
 
     def __init__(self, encodings: Mapping[str, Any]) -> None:
         self._counters = {name: _counting(encoding) for name, encoding in encodings.items()}
+        self._by_model: dict[str, TokenCounter] = {}  # models seen so far (bounded: names come from clients)
 
     @property
     def loaded(self) -> list[str]:
         return sorted(self._counters)
 
     def for_model(self, model: str) -> TokenCounter:
+        found = self._by_model.get(model)
+        if found is None:
+            found = self._choose(model)
+            if len(self._by_model) < MODELS_REMEMBERED:
+                self._by_model[model] = found
+        return found
+
+    def _choose(self, model: str) -> TokenCounter:
         wanted = _encoding_for_model(model)
         if wanted is not None and wanted in self._counters:
             return TokenCounter(f"tiktoken:{wanted}", True, self._counters[wanted])

@@ -13,6 +13,7 @@ from pathlib import Path
 from tinydb import TinyDB
 
 from killtoken_proxy.store.atomic_storage import AtomicJSONStorage
+from killtoken_proxy.store.ledger.append_storage import AppendOnlyJSONStorage
 from killtoken_proxy.store.ledger.records import Record, created
 from killtoken_proxy.store.ledger.rollups import RowKey, fold
 from killtoken_proxy.store.ledger.totals import Totals
@@ -87,7 +88,7 @@ class ActiveSegment:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = TinyDB(path, storage=AtomicJSONStorage)
+        self._db = TinyDB(path, storage=AppendOnlyJSONStorage)  # inserts only: each batch encodes just itself
         self._table = self._db.table("requests")
         self.records: list[Record] = [dict(doc) for doc in self._table.all()]
         self.rows = fold(self.records)
