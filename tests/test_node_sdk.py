@@ -119,7 +119,8 @@ def test_path4_example_with_the_first_party_node_sdk(gateway: LiveGateway, fake_
     assert metrics["feature"] == "my-feature-name" and metrics["cacheStatus"] == "miss"
     assert metrics["requestId"].startswith("req_") and metrics["costUsd"]
     # One upstream call for three chats: the keyed retry replays, the unkeyed repeat hits the cache.
-    assert len(fake_openai.received) == 1
+    assert len(fake_openai.received) == 2  # ... and one more for the call routed by model name
+    assert out["routed"]["metrics"]["provider"] == "openai" and out["routed"]["response"]["choices"]
     assert fake_openai.received[0].body == {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hello"}]}
     replay = out["replay"]
     assert replay["response"] == response and replay["metrics"]["replay"] is True
@@ -131,6 +132,7 @@ def test_path4_example_with_the_first_party_node_sdk(gateway: LiveGateway, fake_
     errors = out["errors"]
     assert (errors["badPolicy"]["status"], errors["badPolicy"]["code"]) == (400, "invalid_cache_policy")
     assert errors["badPolicy"]["isApiError"] and errors["badPolicy"]["requestId"].startswith("req_")
+    assert errors["badPolicy"]["metricsRequestId"] == errors["badPolicy"]["requestId"]
     assert (errors["noCredential"]["status"], errors["noCredential"]["code"]) == (400, "provider_credential_required")
     assert (errors["wrongKey"]["status"], errors["wrongKey"]["code"]) == (401, "tenant_not_resolved")
     assert errors["unreachableIsConnectionError"] and dead in errors["unreachable"]["message"]

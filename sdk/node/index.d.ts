@@ -14,7 +14,8 @@ export interface ChatMessage {
 }
 
 export interface ChatRequest {
-  provider: ProviderName;
+  /** Without it (and without a template) the gateway routes by the model's name. */
+  provider?: ProviderName;
   model: string;
   messages: ChatMessage[];
   metadata?: { feature?: string; [key: string]: unknown };
@@ -84,6 +85,7 @@ export class KillTokenAPIError extends KillTokenError {
   readonly requestId: string | null;
   readonly headers: Headers;
   readonly retryAfter: number | null;
+  readonly metrics: Partial<Metrics> | null;
   readonly plan: { name: string; limit: string | null; used: string | null; reset: string | null } | null;
 }
 

@@ -36,6 +36,15 @@ export class KillTokenAPIError extends KillTokenError {
     return Number.isFinite(value) ? value : null;
   }
 
+  /** The gateway's `x-killtoken-metrics` for this failed call (request id, provider, status, latency), or null. */
+  get metrics() {
+    try {
+      return JSON.parse(this.headers.get("x-killtoken-metrics") ?? "null");
+    } catch {
+      return null;
+    }
+  }
+
   /** The monthly quota as the gateway reported it (`x-killtoken-plan*` headers), or null. */
   get plan() {
     const name = this.headers.get("x-killtoken-plan");
@@ -124,11 +133,13 @@ export class KillTokenClient {
   }
 
   /**
-   * One chat call on the native door (`POST /v1/chat`).
+   * One chat call on the native door (`POST /v1/chat`). Without `provider` (and no template) it goes to the
+   * OpenAI-compatible door, which routes by the model's name (README: provider routing).
    * @returns {Promise<{response: object, metrics: object, requestId: string}>}
    */
   async chat(request, { signal } = {}) {
-    const { body, headers } = await this.exchange("POST", "/v1/chat", { body: request, signal });
+    const path = request.provider || request.template ? "/v1/chat" : "/v1/openai/chat/completions";
+    const { body, headers } = await this.exchange("POST", path, { body: request, signal });
     const { killtoken, ...response } = body;
     return { response, metrics: killtoken?.metrics ?? {}, requestId: headers.get("x-killtoken-request-id") };
   }

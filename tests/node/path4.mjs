@@ -17,6 +17,7 @@ const caught = async (promise) => {
       code: error.code ?? null,
       requestId: error.requestId ?? null,
       retryAfter: error.retryAfter ?? null,
+      metricsRequestId: error.metrics?.requestId ?? null,
       message: error.message,
     };
   }
@@ -25,6 +26,8 @@ const caught = async (promise) => {
 // A retry with the same idempotency key is a replay; the same prompt without one is a cache hit.
 const replay = await client.chat({ provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "Hello" }], metadata: { feature: "my-feature-name" }, cachePolicy: { exactCache: "read_write" }, idempotencyKey: "req-123" });
 const hit = await client.chat({ provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "Hello" }], cachePolicy: { exactCache: "read_write" } });
+// No provider: the gateway routes by the model's name (gpt-* -> openai).
+const routed = await client.chat({ model: "gpt-4.1-mini", messages: [{ role: "user", content: "Routed" }] });
 
 const badPolicy = await caught(client.chat({ provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }], cachePolicy: { exactCache: "sometimes" } }));
 const noCredential = await caught(client.chat({ provider: "mistral", model: "mistral-small-latest", messages: [{ role: "user", content: "x" }] }));
@@ -36,7 +39,7 @@ const summary = await client.analytics.summary();
 const csv = await client.exports.requestsCsv();
 
 console.log(JSON.stringify({
-  response, metrics, replay, hit,
+  response, metrics, replay, hit, routed,
   errors: { badPolicy, noCredential, wrongKey, unreachable, unreachableIsConnectionError: unreachable?.name === KillTokenConnectionError.name },
   history: history.data.map((row) => row.id),
   summaryRequests: summary.totals?.requests ?? null,
