@@ -160,6 +160,7 @@ def _malformed(**message: Any) -> dict[str, Any]:
         Reply(500, {"error": "boom"}),
         Reply(200, b"<html>oops</html>"),
         Reply(200, _malformed(tool_calls=5)),  # a body shaped unlike a chat completion: the provider's fault
+        Reply(200, {**completion(), "usage": {"prompt_tokens": 21, "completion_tokens": "lots"}}),  # no silent 0
     ],
 )
 def test_upstream_failure_or_garbage_is_502(openai_gateway: LiveGateway, fake_openai: FakeOpenAI, reply: Reply):

@@ -17,10 +17,18 @@ def new_tool_call_id() -> str:
 
 
 def count(value: Any) -> int:
-    """A token count from a provider body; anything that is not a non-negative int counts as 0."""
+    """A token count from a provider body: absent (None) is 0; a non-negative integer (also as digits or a
+    whole float); anything else is a malformed answer (ValueError, a 502 in `gateway.provider_call`),
+    never a silent 0 that would under-bill."""
+    if value is None:
+        return 0
     if isinstance(value, str) and value.isdigit():
         return int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError(f"a token count of {value!r}")
 
 
 def tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
