@@ -24,3 +24,9 @@ def test_redaction_removes_full_and_masked_keys():
     text = f"Incorrect API key provided: {secret}. Also sk-abc***wxyz and kt_abcdefghijk."
     cleaned = redact(text, [secret])
     assert secret not in cleaned and "sk-abc" not in cleaned and "kt_abcdefghijk" not in cleaned
+
+
+def test_redaction_catches_a_non_ascii_secret_echoed_as_latin_1():
+    secret = "sk-caf\u00e9-1234567890abcdef"  # stored before such secrets were refused
+    echoed = "Incorrect API key provided: " + secret.encode("utf-8").decode("latin-1") + "."
+    assert redact(echoed, [secret]) == "Incorrect API key provided: [redacted]."
