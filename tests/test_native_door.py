@@ -171,6 +171,22 @@ def test_upstream_failure_or_garbage_is_502(openai_gateway: LiveGateway, fake_op
     assert row["status"] == 502 and row["error"] == "upstream_error"
 
 
+def test_usage_that_is_not_token_counts_delivers_the_answer_as_unpriced(
+    openai_gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    fake_openai.replies.append(
+        Reply(200, {**completion(), "usage": {"prompt_tokens": 21, "completion_tokens": "lots"}})
+    )
+    response = chat(openai_gateway, {"provider": "openai_compatible", "model": "m", "messages": HELLO})
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "Paris"  # the answer was paid for: keep it
+    metrics = response.json()["killtoken"]["metrics"]
+    assert metrics["usageReported"] is False and metrics["costUsd"] is None and metrics["priced"] is False
+    with openai_gateway.client() as http:
+        row = http.get(f"/v1/requests/{metrics['requestId']}").json()
+    assert row["status"] == 200 and row["cost_usd"] is None  # unpriced in every report, never a silent $0
+
+
 def test_a_bug_is_a_recorded_500_that_frees_the_idempotency_key_and_logs_no_secret(
     openai_gateway: LiveGateway,
     fake_openai: FakeOpenAI,

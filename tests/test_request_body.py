@@ -59,14 +59,11 @@ def test_a_body_over_the_cap_is_413_in_the_doors_shape(
     ("raw", "reason"),
     [
         (b"[" * 2000 + b"]" * 2000, "nested deeper than 1024"),  # was a RecursionError, 500
-        (b'{"model": "m", "messages": [{"role": "user", "content": "\\ud800"}]}', "surrogate"),
-        (b'{"model": "m", "idempotencyKey": "\\udc00", "messages": []}', "surrogate"),
-        (b'{"model": "m", "metadata": {"feature": "a\\ud800"}, "messages": []}', "surrogate"),
         (b'{"model": "m", "temperature": NaN, "messages": []}', "not valid JSON"),
         (b'{"model": "m", "temperature": -Infinity, "messages": []}', "not valid JSON"),
     ],
 )
-def test_json_no_one_can_store_or_send_on_is_400(openai_gateway: LiveGateway, raw: bytes, reason: str):
+def test_json_that_is_not_strict_json_is_400_invalid_json(openai_gateway: LiveGateway, raw: bytes, reason: str):
     for path in ("/v1/chat", "/v1/provider-credentials", "/v1/templates"):
         response = post_raw(openai_gateway, path, raw)
         assert response.status_code == 400, (path, response.text)
@@ -75,6 +72,31 @@ def test_json_no_one_can_store_or_send_on_is_400(openai_gateway: LiveGateway, ra
         prices = http.put("/v1/prices/openai/gpt-x", content=raw)
         settings = http.patch("/v1/ledger/settings", content=raw)
     assert prices.status_code == settings.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "param"),
+    [
+        (
+            b'{"model": "m", "messages": [{"role": "user", "content": "\\ud800"}]}',
+            "invalid_messages",
+            "messages[0].content",
+        ),
+        (b'{"model": "m", "idempotencyKey": "k\\udc00", "messages": []}', "invalid_idempotency_key", "idempotencyKey"),
+        (b'{"model": "m", "metadata": {"feature": "a\\ud800"}, "messages": []}', "invalid_request", "metadata.feature"),
+    ],
+)
+def test_a_lone_surrogate_is_400_naming_the_field(
+    openai_gateway: LiveGateway, fake_openai: FakeOpenAI, raw: bytes, code: str, param: str
+):
+    """Not a character: it could be neither stored nor sent on (it was a 500)."""
+    response = post_raw(openai_gateway, "/v1/chat", raw)
+    assert response.status_code == 400, response.text
+    assert (response.json()["error"], response.json()["message"].split("`")[1]) == (code, param)
+    assert "surrogate" in response.json()["message"]
+    elsewhere = post_raw(openai_gateway, "/v1/templates", raw)
+    assert elsewhere.status_code == 400 and elsewhere.json()["error"] == "invalid_request"
+    assert fake_openai.received == []
 
 
 @pytest.mark.parametrize(

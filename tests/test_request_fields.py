@@ -60,3 +60,9 @@ def test_redaction_leaves_ordinary_words_alone(text: str):
 
 def test_an_exact_secret_is_removed_whatever_it_looks_like():
     assert redact("bad password hunter2-but-longer here", ["hunter2-but-longer"]) == "bad password [redacted] here"
+
+
+def test_redaction_catches_a_non_ascii_secret_echoed_as_latin_1():
+    secret = "sk-caf\u00e9-1234567890abcdef"  # stored before such secrets were refused
+    echoed = "Incorrect API key provided: " + secret.encode("utf-8").decode("latin-1") + "."
+    assert redact(echoed, [secret]) == "Incorrect API key provided: [redacted]."

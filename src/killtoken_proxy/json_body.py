@@ -1,13 +1,15 @@
-"""The one reader of JSON request bodies: orjson, strict. Refused with 400 and a reason: text that is
-not JSON, NaN/Infinity, nesting deeper than 1024 levels (orjson's fixed limit, so no RecursionError),
-a lone UTF-16 surrogate escape (not a character; it could not be stored or sent on) and numbers beyond
-a double (`1e999`), which are named by their path and the field's own error code where it has one.
+"""The one reader of JSON request bodies: orjson, strict. Refused with 400: text that is not JSON,
+NaN/Infinity and nesting deeper than 1024 levels (orjson's fixed limit, so no RecursionError) are
+`invalid_json`; a lone UTF-16 surrogate escape (not a character; it could not be stored or sent on) and
+a number beyond a double (`1e999`) are named by their path, with the field's own code where it has one
+(else `invalid_request`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,24 +33,33 @@ def parse(
 
 
 def _refusal(raw: bytes, reason: str, field_codes: Mapping[str, str]) -> InvalidRequest:
-    if "infinity" in reason and (path := _out_of_range(raw)) is not None:
-        top = path.split(".", 1)[0].split("[", 1)[0]
-        return InvalidRequest(
-            f"`{path}` is a number out of range (beyond ±1.8e308).",
-            code=field_codes.get(top, "invalid_request"),
-            param=path,
+    if "infinity" in reason or "surrogate" in reason:
+        what, bad = (
+            ("is a number out of range (beyond ±1.8e308)", _out_of_range)
+            if "infinity" in reason
+            else ("has a lone UTF-16 surrogate escape such as \\ud800, which is not a character", _lone_surrogate)
         )
-    if "depth" in reason:
-        detail = "it is nested deeper than 1024 levels"
-    elif "surrogate" in reason:
-        detail = "it has a lone UTF-16 surrogate escape such as \\ud800, which is not a character"
-    else:
-        detail = reason
+        path = _first_path(raw, bad)
+        if path is not None:
+            top = path.split(".", 1)[0].split("[", 1)[0]
+            return InvalidRequest(f"`{path}` {what}.", code=field_codes.get(top, "invalid_request"), param=path)
+    detail = "it is nested deeper than 1024 levels" if "depth" in reason else reason
     return InvalidRequest(f"The request body is not valid JSON: {detail}.", code="invalid_json")
 
 
-def _out_of_range(raw: bytes) -> str | None:
-    """The path of the first number a double cannot hold (the standard library reads it as infinity)."""
+def _out_of_range(item: Any) -> bool:
+    return (isinstance(item, float) and not math.isfinite(item)) or (isinstance(item, int) and item.bit_length() > 1024)
+
+
+def _lone_surrogate(item: Any) -> bool:
+    return isinstance(item, str) and _SURROGATE.search(item) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _first_path(raw: bytes, bad: Callable[[Any], bool]) -> str | None:
+    """Where the first value orjson refused sits (the standard library reads it: infinity, a surrogate)."""
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):
@@ -56,11 +67,11 @@ def _out_of_range(raw: bytes) -> str | None:
     pending: list[tuple[str, Any]] = [("", value)]
     while pending:
         path, item = pending.pop()
-        if (isinstance(item, float) and not math.isfinite(item)) or (
-            isinstance(item, int) and item.bit_length() > 1024
-        ):
+        if bad(item):
             return path or "(body)"
         if isinstance(item, dict):
+            if any(bad(key) for key in item):
+                return path or "(body)"
             pending.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
         elif isinstance(item, list):
             pending.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))

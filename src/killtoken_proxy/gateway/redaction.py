@@ -22,6 +22,14 @@ _KEY_LIKE = re.compile(
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Exact secrets first (longest first, so a secret containing another goes whole), then key-like tokens."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+    for secret in sorted({form for s in secrets if s for form in _forms(s)}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return _KEY_LIKE.sub(REDACTED, text)
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    """The secret, and for a non-ASCII one (stored before such secrets were refused) its UTF-8 bytes read
+    as Latin-1, which is how a provider echoes a header it got that way ("sk-cafÃ©")."""
+    if secret.isascii():
+        return (secret,)
+    return (secret, secret.encode("utf-8").decode("latin-1"))

@@ -14,7 +14,7 @@ from killtoken_proxy.errors import UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.providers import messages as m
 from killtoken_proxy.providers.base import ProviderResult, Usage
-from killtoken_proxy.providers.completion import chat_completion, choice, count, tool_call
+from killtoken_proxy.providers.completion import chat_completion, choice, count, tool_call, usage_reader
 
 DEFAULT_MAX_TOKENS = 4096  # every current Claude model can emit at least this many tokens
 # Where an answer to a wire-"anthropic" request keeps Anthropic's Message inside the OpenAI-shaped body
@@ -139,6 +139,7 @@ def native_body(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
+@usage_reader
 def usage_from(usage: Any) -> Usage:
     """Anthropic's input_tokens exclude cache reads and writes; the normalized input includes both."""
     if not isinstance(usage, dict):

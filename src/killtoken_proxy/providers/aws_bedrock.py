@@ -21,7 +21,7 @@ from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers import messages as m
 from killtoken_proxy.providers import sigv4
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest, Usage
-from killtoken_proxy.providers.completion import chat_completion, choice, count, tool_call
+from killtoken_proxy.providers.completion import chat_completion, choice, count, tool_call, usage_reader
 
 NAME = "aws_bedrock"
 SIGNING_NAME = "bedrock"
@@ -136,6 +136,7 @@ def converse_body(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
+@usage_reader
 def usage_from(usage: Any) -> Usage:
     """Whether inputTokens includes the cache counts is not documented: `totalTokens` tells which."""
     if not isinstance(usage, dict):

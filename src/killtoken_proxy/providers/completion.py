@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from killtoken_proxy.providers.base import Usage
@@ -17,10 +19,31 @@ def new_tool_call_id() -> str:
 
 
 def count(value: Any) -> int:
-    """A token count from a provider body; anything that is not a non-negative int counts as 0."""
+    """A token count from a provider body: absent (None) is 0; a non-negative integer (also as digits or a
+    whole float); anything else raises ValueError (see `usage_reader`), never a silent 0 that would under-bill."""
+    if value is None:
+        return 0
     if isinstance(value, str) and value.isdigit():
         return int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError(f"a token count of {value!r}")
+
+
+def usage_reader(read: Callable[[Any], Usage]) -> Callable[[Any], Usage]:
+    """A usage block whose counts are not token counts is treated as no usage at all: the paid-for answer
+    is still delivered, and its cost is recorded as unpriced (`usageReported: false`), never as $0."""
+
+    @functools.wraps(read)
+    def reader(usage: Any) -> Usage:
+        try:
+            return read(usage)
+        except ValueError:
+            return Usage(raw=usage if isinstance(usage, dict) else {}, reported=False)
+
+    return reader
 
 
 def tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:

@@ -14,7 +14,14 @@ from killtoken_proxy.errors import UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.providers import messages as m
 from killtoken_proxy.providers.base import ProviderResult, Usage
-from killtoken_proxy.providers.completion import chat_completion, choice, count, new_tool_call_id, tool_call
+from killtoken_proxy.providers.completion import (
+    chat_completion,
+    choice,
+    count,
+    new_tool_call_id,
+    tool_call,
+    usage_reader,
+)
 from killtoken_proxy.providers.replay_memory import ReplayMemory
 
 FILTERED = {
@@ -147,6 +154,7 @@ def generate_content_body(request: ChatRequest, provider: str, signatures: Repla
     return body
 
 
+@usage_reader
 def usage_from(usage: Any) -> Usage:
     """candidatesTokenCount excludes thoughts; promptTokenCount includes cached content (reference §2.3)."""
     if not isinstance(usage, dict):

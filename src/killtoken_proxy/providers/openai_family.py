@@ -22,7 +22,7 @@ from killtoken_proxy.errors import InvalidRequest, KillTokenError, UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest, Usage
-from killtoken_proxy.providers.completion import FINISH_REASONS, count
+from killtoken_proxy.providers.completion import FINISH_REASONS, count, usage_reader
 from killtoken_proxy.providers.messages import content_parts
 from killtoken_proxy.providers.replay_memory import ReplayMemory
 
@@ -37,6 +37,7 @@ def _details(usage: dict[str, Any], key: str) -> dict[str, Any]:
     return details if isinstance(details, dict) else {}
 
 
+@usage_reader
 def usage_from_openai(usage: Any) -> Usage:
     """OpenAI's usage: cached tokens are inside prompt_tokens, reasoning inside completion_tokens."""
     if not isinstance(usage, dict):
@@ -52,6 +53,7 @@ def usage_from_openai(usage: Any) -> Usage:
     )
 
 
+@usage_reader
 def usage_deepseek(usage: dict[str, Any]) -> Usage:
     """DeepSeek reports cache hits as `prompt_cache_hit_tokens` (newer bodies also as cached_tokens)."""
     base = usage_from_openai(usage)
@@ -59,6 +61,7 @@ def usage_deepseek(usage: dict[str, Any]) -> Usage:
     return Usage(**{**base.__dict__, "cached_input_tokens": hit or base.cached_input_tokens})
 
 
+@usage_reader
 def usage_reasoning_apart(usage: dict[str, Any]) -> Usage:
     """xAI counts reasoning outside completion_tokens; the billed output is their sum (reference §3.8)."""
     base = usage_from_openai(usage)
@@ -187,7 +190,11 @@ class OpenAIFamilyAdapter:
                     _remember_reasoning(choice, self.reasoning_replay, request.tenant_id)
         raw_usage = body.get("usage")
         usage = self.read_usage(raw_usage) if isinstance(raw_usage, dict) else Usage(reported=False)
-        if isinstance(raw_usage, dict) and usage.output_tokens != count(raw_usage.get("completion_tokens")):
+        if (
+            isinstance(raw_usage, dict)
+            and usage.reported
+            and usage.output_tokens != count(raw_usage.get("completion_tokens"))
+        ):
             body["usage"] = {**raw_usage, "completion_tokens": usage.output_tokens, "total_tokens": usage.total_tokens}
         return ProviderResult(body=body, usage=usage, model=str(body["model"]))
 
