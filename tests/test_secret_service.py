@@ -123,7 +123,7 @@ def test_credentials_live_in_the_secret_service(
     init = kt("init", env=desktop_env)
     assert init.returncode == 0, init.stderr
     key = init.stdout.strip()
-    assert "kept in your secret store" in init.stderr
+    assert "kept in your OS keyring" in init.stderr and not (isolated_env / "config" / "cli-key").exists()
     assert python_keyring(desktop_env, "tenant-key:default") == key
 
     log = tmp_path / "serve.log"
