@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,12 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from killtoken_proxy.app import create_app
 from killtoken_proxy.bootstrap import ensure_default_tenant
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
+from tests.fakes.live_app import serving
 from tests.fakes.openai_server import FakeOpenAI
 
 PROVIDER_SECRET = "sk-canary-7f3a9c1e5b2d4f60aa11"  # planted everywhere to prove it never leaks
@@ -90,22 +86,9 @@ class LiveGateway:
 def running_gateway(settings: Settings) -> Iterator[LiveGateway]:
     """The real app under uvicorn on a free loopback port, in a background thread."""
     key = bootstrap(settings)
-    port = free_port()
-    live_settings = settings.replace(port=port)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.02)
-    try:
-        yield LiveGateway(live_settings.url, key, live_settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    live_settings = settings.replace(port=free_port())
+    with serving(live_settings) as url:
+        yield LiveGateway(url, key, live_settings)
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -14,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from killtoken_cli.main import app
-from tests.conftest import PROVIDER_SECRET, free_port
+from tests.conftest import PROVIDER_SECRET
+from tests.fakes.kt_daemon import kt, start_kt_serve, stop_kt_serve
 from tests.fakes.openai_server import FakeOpenAI
-from tests.test_e2e_serve import KT, kt, wait_for_daemon
 
 runner = CliRunner()
 
@@ -125,12 +123,8 @@ def test_credentials_update_show_and_test(fake_openai: FakeOpenAI):
 
 def test_admin_commands_against_a_running_daemon(isolated_env: Path, fake_openai: FakeOpenAI, tmp_path: Path):
     env = dict(os.environ)
-    with open(tmp_path / "serve.out", "w") as out:
-        proc = subprocess.Popen(
-            [KT, "serve", "--port", str(free_port())], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    proc, info = start_kt_serve(isolated_env, tmp_path / "serve.out", env=env)
     try:
-        info = wait_for_daemon(isolated_env, proc)
         added = kt("tenants", "add", "acme", "--monthly-requests", "1", "--json", env=env)
         assert added.returncode == 0, added.stderr
         key = json.loads(added.stdout)["key"]["key"]
@@ -155,5 +149,4 @@ def test_admin_commands_against_a_running_daemon(isolated_env: Path, fake_openai
         shown = json.loads(kt("tenants", "show", "acme", "--json", env=env).stdout)
         assert (shown["status"], shown["usage"]["used"]) == ("suspended", 1)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        assert stop_kt_serve(proc) == 0

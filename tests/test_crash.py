@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import PROVIDER_SECRET, free_port
+from tests.conftest import PROVIDER_SECRET
+from tests.fakes.kt_daemon import kt, start_kt_serve, stop_kt_serve
 from tests.fakes.openai_server import FakeOpenAI
-from tests.test_e2e_serve import KT, kt, wait_for_daemon
 
 BATCH_MAX = 500  # the ledger's documented bound: one batch (Settings.ledger_batch_max)
 MIN_ANSWERED = 150
@@ -26,33 +26,12 @@ LOSS_WINDOW = 0.5  # s before the kill: the writer persists every 50 ms, the res
 
 @contextmanager
 def daemon(home: Path, log: Path) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
-    with open(log, "a") as out:
-        proc = subprocess.Popen(
-            [KT, "serve", "--port", str(free_port())], env=dict(os.environ), stdout=out, stderr=out, text=True
-        )
+    proc, info = start_kt_serve(home, log)
     try:
-        info = started(home, proc)
         keys = [line for line in log.read_text().splitlines() if line.startswith("kt_")]
         yield proc, str(info["url"]), keys[0]
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-
-
-def started(home: Path, proc: subprocess.Popen[str]) -> dict[str, object]:
-    """Like wait_for_daemon, but a killed daemon's stale daemon.json (another pid) is not taken for this one."""
-    daemon_file = home / "state" / "daemon.json"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "kt serve exited early"
-        try:
-            if json.loads(daemon_file.read_text())["pid"] == proc.pid:
-                return wait_for_daemon(home, proc)
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    raise AssertionError("kt serve did not come up")
+        stop_kt_serve(proc)  # already killed in the crash test: nothing to stop
 
 
 def steady_load(url: str, key: str, seconds: float) -> tuple[dict[str, float], threading.Event]:

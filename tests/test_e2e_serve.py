@@ -6,34 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import openai
 
 from tests.conftest import PROVIDER_SECRET, free_port
+from tests.fakes.kt_daemon import KT, kt, start_kt_serve, stop_kt_serve, wait_for_daemon
 from tests.fakes.openai_server import FakeOpenAI
-
-KT = str(Path(sys.executable).with_name("kt"))
-
-
-def kt(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KT, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
-
-
-def wait_for_daemon(home: Path, proc: subprocess.Popen[str]) -> dict[str, object]:
-    daemon_file = home / "state" / "daemon.json"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "kt serve exited early"
-        if daemon_file.exists():
-            info = json.loads(daemon_file.read_text())
-            if httpx.get(f"{info['url']}/health").status_code == 200:
-                return dict(info)
-        time.sleep(0.1)
-    raise AssertionError("kt serve did not come up")
 
 
 def test_kt_serve_end_to_end(isolated_env: Path, fake_openai: FakeOpenAI, tmp_path: Path):
@@ -114,16 +93,10 @@ def test_kt_serve_end_to_end(isolated_env: Path, fake_openai: FakeOpenAI, tmp_pa
 
 
 def test_second_daemon_on_the_same_store_is_refused_clearly(isolated_env: Path, tmp_path: Path):
-    port = free_port()
-    with open(tmp_path / "a.out", "w") as out:
-        first = subprocess.Popen(
-            [KT, "serve", "--port", str(port)], env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT, text=True
-        )
+    first, _info = start_kt_serve(isolated_env, tmp_path / "a.out")
     try:
-        wait_for_daemon(isolated_env, first)
         second = kt("serve", "--port", str(free_port()), env=dict(os.environ))
         assert second.returncode == 3
         assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
     finally:
-        first.send_signal(signal.SIGINT)
-        assert first.wait(timeout=30) == 0
+        assert stop_kt_serve(first, signal.SIGINT) == 0  # Ctrl-C

@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PROVIDER_SECRET, free_port
+from tests.conftest import PROVIDER_SECRET
+from tests.fakes.kt_daemon import kt, start_kt_serve, stop_kt_serve
 from tests.fakes.openai_server import FakeOpenAI
-from tests.test_e2e_serve import KT, kt, wait_for_daemon
 
 BINARIES = ("dbus-run-session", "gnome-keyring-daemon", "secret-tool")
 DEBIAN_PACKAGES = "dbus gnome-keyring libsecret-tools"
@@ -105,16 +105,12 @@ def python_keyring(env: dict[str, str], name: str) -> str | None:
 
 
 def start_daemon(env: dict[str, str], home: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
-    with open(log, "a") as out:
-        proc = subprocess.Popen(
-            [KT, "serve", "--port", str(free_port())], env=env, stdout=out, stderr=subprocess.STDOUT, text=True
-        )
-    return proc, str(wait_for_daemon(home, proc)["url"])
+    proc, info = start_kt_serve(home, log, env=env)
+    return proc, str(info["url"])
 
 
 def stop_daemon(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
+    assert stop_kt_serve(proc) == 0
 
 
 def test_credentials_live_in_the_secret_service(
@@ -123,7 +119,7 @@ def test_credentials_live_in_the_secret_service(
     init = kt("init", env=desktop_env)
     assert init.returncode == 0, init.stderr
     key = init.stdout.strip()
-    assert "kept in your secret store" in init.stderr
+    assert "kept in your OS keyring" in init.stderr and not (isolated_env / "config" / "cli-key").exists()
     assert python_keyring(desktop_env, "tenant-key:default") == key
 
     log = tmp_path / "serve.log"

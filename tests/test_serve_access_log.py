@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
-from tests.test_e2e_serve import KT, wait_for_daemon
+from tests.fakes.kt_daemon import kt_serve
 
 
 def serve_and_call(home: Path, log: Path, *extra: str) -> str:
-    port = free_port()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [KT, "serve", "--port", str(port), *extra],
-            env=dict(os.environ),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    try:
-        info = wait_for_daemon(home, proc)
+    with kt_serve(home, log, *extra) as (_proc, info):
         for _ in range(3):
             assert httpx.get(f"{info['url']}/health").status_code == 200
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
     return log.read_text()
 
 

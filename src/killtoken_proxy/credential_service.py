@@ -8,11 +8,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 from killtoken_proxy.errors import InvalidRequest, NotFound, SecretsUnavailable
+from killtoken_proxy.labels import parse_label
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderAdapter
 from killtoken_proxy.secrets.secret_store import SecretStore, credential_entry
 from killtoken_proxy.store.credentials import CredentialMeta, CredentialStore
 
-LABEL_MAX_CHARS = 80
 UPDATABLE = ("apiKey", "secrets", "label", "config", "status")
 STATUSES = ("active", "inactive")
 
@@ -92,10 +92,7 @@ def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str)
 
 
 def _label_from(body: Mapping[str, Any], default: str) -> str:
-    label = body.get("label") or default
-    if not isinstance(label, str) or len(label) > LABEL_MAX_CHARS:
-        raise _invalid(f"`label` must be a string of at most {LABEL_MAX_CHARS} characters.", "label")
-    return label.strip()
+    return parse_label(body.get("label") or default, "label", code="invalid_credential")
 
 
 def _merged_config(current: Mapping[str, Any], patch: Any) -> dict[str, Any]:

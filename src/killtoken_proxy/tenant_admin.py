@@ -9,6 +9,7 @@ from typing import Any
 from killtoken_proxy.clock import Clock
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
+from killtoken_proxy.labels import parse_label
 from killtoken_proxy.plans import (
     CUSTOM_PLAN,
     MAX_MONTHLY_REQUESTS,
@@ -22,7 +23,6 @@ from killtoken_proxy.store.plan_usage import PlanUsage
 from killtoken_proxy.store.tenants import DEFAULT_TENANT, Tenant, TenantKey, TenantStore
 
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-LABEL_MAX_CHARS = 80
 
 
 def _count(body: Mapping[str, Any], field: str, maximum: int) -> int:
@@ -52,10 +52,7 @@ def _name(value: Any) -> str:
 
 
 def _label(body: Mapping[str, Any], field: str) -> str:
-    value = body.get(field) or ""
-    if not isinstance(value, str) or len(value) > LABEL_MAX_CHARS:
-        raise InvalidRequest(f"`{field}` must be a string of at most {LABEL_MAX_CHARS} characters.", param=field)
-    return value.strip()
+    return parse_label(body.get(field) or "", field)
 
 
 def _limit_changes(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,20 +12,15 @@ from typing import Any
 import httpx
 
 from tests.cache.conftest import PRICED
-from tests.conftest import PROVIDER_SECRET, free_port
+from tests.conftest import PROVIDER_SECRET
+from tests.fakes.kt_daemon import kt, kt_serve
 from tests.fakes.openai_server import FakeOpenAI
-from tests.test_e2e_serve import KT, kt, wait_for_daemon
 
 
 @contextmanager
 def serving(home: Path, log: Path, env: dict[str, str]) -> Iterator[str]:
-    with open(log, "w") as out:
-        proc = subprocess.Popen([KT, "serve", "--port", str(free_port())], env=env, stdout=out, stderr=out, text=True)
-    try:
-        yield str(wait_for_daemon(home, proc)["url"])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+    with kt_serve(home, log, env=env) as (_proc, info):
+        yield str(info["url"])
 
 
 def chat(url: str, key: str, body: dict[str, Any]) -> httpx.Response:

@@ -40,8 +40,10 @@ def seed_ledger(settings: Settings, records: list[dict[str, Any]], batch: int = 
 
 @contextmanager
 def serving(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on `settings.port` (loopback), in a background thread: the one way tests
+    run an in-process gateway (`conftest.running_gateway` builds on it)."""
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning")
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from killtoken_cli.shared_options import Tenant
+from killtoken_cli.shared_options import AsJson, Tenant
 
 app = typer.Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
 
@@ -44,7 +44,7 @@ def _rows(stats: dict[str, Any]) -> list[list[str]]:
 
 
 @app.command("stats")
-def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, tenant: Tenant = None) -> None:
+def stats(as_json: AsJson = False, tenant: Tenant = None) -> None:
     """Entries, size, hit rate and verified savings of your tenant's exact cache."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
@@ -70,7 +70,7 @@ def clear(
             help="Only entries written longer ago than this: 90s, 30m, 12h, 7d.",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Remove your tenant's cached answers (all, or those older than --older-than)."""
     from killtoken_cli.connection import connect

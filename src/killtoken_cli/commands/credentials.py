@@ -8,12 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.output import fail
-from killtoken_cli.shared_options import Tenant
+from killtoken_cli.shared_options import AsJson, Tenant
 
 app = typer.Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
 
 CredentialArg = Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 FromEnvOpt = Annotated[
     list[str] | None,
     typer.Option("--from-env", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
@@ -42,7 +41,7 @@ def add(
         str | None, typer.Option("--region", help="aws_bedrock region, or google_vertex location.")
     ] = None,
     config: ConfigOpt = None,
-    as_json: JsonOpt = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Store a provider credential, asking for exactly the fields it needs. Secrets are read hidden, never echoed."""
@@ -92,7 +91,7 @@ def _where(config: dict[str, object]) -> str:
 
 
 @app.command("list")
-def list_(as_json: JsonOpt = False, tenant: Tenant = None) -> None:
+def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
     """Show stored credentials (metadata only; secrets are never shown)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
@@ -137,7 +136,7 @@ def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
 
 
 @app.command("show")
-def show(credential_id: CredentialArg, as_json: JsonOpt = False, tenant: Tenant = None) -> None:
+def show(credential_id: CredentialArg, as_json: AsJson = False, tenant: Tenant = None) -> None:
     """One credential's metadata (never its secret)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
@@ -159,7 +158,7 @@ def update(
     active: Annotated[
         bool | None, typer.Option("--activate/--deactivate", help="Use it for chat calls, or stop using it.")
     ] = None,
-    as_json: JsonOpt = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Rotate the secret, relabel, change config, or (de)activate; the gateway uses the change at once."""
@@ -186,7 +185,7 @@ def update(
 def test(
     credential_id: CredentialArg,
     model: Annotated[str | None, typer.Option(help="Model to call (default: a small one for the provider).")] = None,
-    as_json: JsonOpt = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Make one tiny live call with the credential: ok, auth_failed, unreachable or error (exit 1 unless ok)."""

@@ -6,17 +6,18 @@ from typing import Annotated
 
 import typer
 
+from killtoken_cli.shared_options import AsJson
+
 app = typer.Typer(help="A tenant's kt_ API keys: create, list, revoke.", no_args_is_help=True)
 
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="Tenant name (or tn_ id).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command("create")
 def create(
     tenant: TenantOpt = "default",
     label: Annotated[str | None, typer.Option(help="What the key is for, e.g. `billing-worker`.")] = None,
-    as_json: JsonOpt = False,
+    as_json: AsJson = False,
 ) -> None:
     """Issue a new key for the tenant and print it (shown once: store it now)."""
     from killtoken_cli.connection import connect_admin
@@ -33,7 +34,7 @@ def create(
 
 
 @app.command("list")
-def list_(tenant: TenantOpt = "default", as_json: JsonOpt = False) -> None:
+def list_(tenant: TenantOpt = "default", as_json: AsJson = False) -> None:
     """The tenant's keys: id, label, prefix and last 4 characters, status (never the key itself)."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.output import fail, usd
-from killtoken_cli.shared_options import Tenant
+from killtoken_cli.shared_options import AsJson, Tenant
 
 app = typer.Typer(help="Prompt optimization: preview a mode on a request.", no_args_is_help=True)
 
@@ -56,7 +56,7 @@ def preview(
         str | None, typer.Option(help="safe, balanced or aggressive (default: the request's own, else balanced).")
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="The request JSON (default: standard input).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Show the diff and the savings of a mode on a chat request (read from stdin); nothing is sent upstream."""

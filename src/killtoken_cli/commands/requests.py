@@ -92,7 +92,7 @@ def list_(
 @app.command("show")
 def show(
     request_id: Annotated[str, typer.Argument(help="A req_ id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Show one recorded request."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.output import fail
-from killtoken_cli.shared_options import Tenant
+from killtoken_cli.shared_options import AsJson, Tenant
 
 app = typer.Typer(help="Prompt templates: add, list, show, edit, render, remove.", no_args_is_help=True)
 
@@ -24,7 +24,6 @@ ProviderOption = Annotated[str | None, typer.Option(help="Default provider, e.g.
 ModelOption = Annotated[str | None, typer.Option(help="Default model, e.g. gpt-4.1-mini.")]
 ModeOption = Annotated[str | None, typer.Option("--mode", help="Default optimizationMode.")]
 DescriptionOption = Annotated[str | None, typer.Option(help="What the template is for.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 VersionOption = Annotated[int | None, typer.Option(min=1, help="A version number (default: the latest).")]
 
 
@@ -87,7 +86,7 @@ def add(
     model: ModelOption = None,
     mode: ModeOption = None,
     description: DescriptionOption = None,
-    as_json: JsonOption = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Create a template from --file and/or --system/--user messages."""
@@ -107,7 +106,7 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False, tenant: Tenant = None) -> None:
+def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
     """Your templates, latest versions."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
@@ -142,7 +141,7 @@ def list_(as_json: JsonOption = False, tenant: Tenant = None) -> None:
 def show(
     ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
     version: VersionOption = None,
-    as_json: JsonOption = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Show a template (the latest version, or --version N)."""
@@ -170,7 +169,7 @@ def edit(
     mode: ModeOption = None,
     description: DescriptionOption = None,
     rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
-    as_json: JsonOption = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Save a new version: --file replaces all messages, --system/--user only that role's; the rest stays."""
@@ -202,7 +201,7 @@ def render(
     ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
     var: Annotated[list[str] | None, typer.Option("--var", help="name=value (repeatable).")] = None,
     version: VersionOption = None,
-    as_json: JsonOption = False,
+    as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
     """Print the messages a chat request would send with these variables."""

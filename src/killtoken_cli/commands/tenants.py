@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.shared_options import AsJson
+
 app = typer.Typer(
     help="Tenants (one set of provider keys, one quota, one bill each): add, list, show, update, suspend, remove.",
     no_args_is_help=True,
 )
 
 TenantArg = Annotated[str, typer.Argument(help="Tenant name (or tn_ id).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 PlanOpt = Annotated[str | None, typer.Option(help="free (1,000/month), pro (100,000/month) or unlimited.")]
 MonthlyOpt = Annotated[
     int | None, typer.Option("--monthly-requests", min=1, help="A custom monthly request limit (plan `custom`).")
@@ -61,7 +62,7 @@ def add(
     plan: PlanOpt = None,
     monthly_requests: MonthlyOpt = None,
     rate_limit: RateOpt = None,
-    as_json: JsonOpt = False,
+    as_json: AsJson = False,
 ) -> None:
     """Create a tenant and print its first kt_ key (shown once: store it now)."""
     from killtoken_cli.connection import connect_admin
@@ -83,7 +84,7 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: JsonOpt = False) -> None:
+def list_(as_json: AsJson = False) -> None:
     """All tenants with their plan, this month's usage and rate limit."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
@@ -105,7 +106,7 @@ def list_(as_json: JsonOpt = False) -> None:
 
 
 @app.command("show")
-def show(tenant: TenantArg, as_json: JsonOpt = False) -> None:
+def show(tenant: TenantArg, as_json: AsJson = False) -> None:
     """One tenant: plan, usage this month, when the quota resets, rate limit, keys."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
@@ -121,7 +122,7 @@ def update(
     monthly_requests: MonthlyOpt = None,
     rate_limit: RateOpt = None,
     rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
-    as_json: JsonOpt = False,
+    as_json: AsJson = False,
 ) -> None:
     """Change a tenant's plan (--plan, or a custom --monthly-requests), rate limit or name."""
     from killtoken_cli.connection import connect_admin

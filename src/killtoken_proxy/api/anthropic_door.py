@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request
 
-from killtoken_proxy.api.dependencies import read_body, runtime_of
+from killtoken_proxy.api.dependencies import runtime_of
 from killtoken_proxy.api.dialects import ANTHROPIC_MESSAGES_PATHS
-from killtoken_proxy.api.json_answer import json_answer
-from killtoken_proxy.errors import NotFound, NotImplementedYet
+from killtoken_proxy.api.door_routes import ALL_METHODS, chat_endpoint, model_by_id, not_proxied_endpoint
 from killtoken_proxy.gateway.anthropic_door import ANTHROPIC, PROVIDER
 from killtoken_proxy.gateway.auth import resolve_tenant
 from killtoken_proxy.gateway.model_catalog import priced_chat_models
@@ -19,7 +17,6 @@ from killtoken_proxy.store.tenants import Tenant
 
 router = APIRouter()
 chat_router = APIRouter()  # Messages calls alone: the app routes these first (see app.py)
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _MODEL_BASES = ("/v1/anthropic/v1", "/v1/anthropic")
 
 
@@ -27,11 +24,7 @@ def anthropic_tenant(request: Request) -> Tenant:
     return resolve_tenant(runtime_of(request).tenants, request.headers, allow_x_api_key=True)
 
 
-async def messages(request: Request) -> Response:
-    outcome = await runtime_of(request).gateway.chat(await read_body(request), request.headers, ANTHROPIC)
-    # The Anthropic SDK surfaces `request-id` as `message._request_id`: make it ours.
-    headers = {**outcome.headers, "request-id": outcome.headers["x-killtoken-request-id"]}
-    return json_answer(outcome.body, headers)
+messages = chat_endpoint(ANTHROPIC, "request-id")  # the Anthropic SDK's `message._request_id`
 
 
 def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:
@@ -59,30 +52,21 @@ async def list_models(request: Request, tenant: Annotated[Tenant, Depends(anthro
 async def retrieve_model(
     request: Request, model_id: str, tenant: Annotated[Tenant, Depends(anthropic_tenant)]
 ) -> dict[str, Any]:
-    found = next((m for m in _models(request, tenant) if m["id"] == model_id), None)
-    if found is None:
-        raise NotFound(
-            f"Model {model_id!r} is not reachable with this tenant's anthropic credential; "
-            "GET /v1/models (client.models.list()) lists those that are.",
-            code="model_not_found",
-            param="model",
-        )
-    return found
+    where = "with this tenant's anthropic credential; GET /v1/models (client.models.list()) lists those that are"
+    return model_by_id(_models(request, tenant), model_id, where)
 
 
-async def not_proxied(request: Request) -> JSONResponse:
-    raise NotImplementedYet(
-        f"{request.method} {request.url.path} is not proxied: the Anthropic door serves messages.create only "
-        "(POST /v1/messages under base_url http://<gateway>/v1/anthropic). Keep a direct Anthropic client for "
-        "token counting, batches, files and the other endpoints.",
-        headers={"x-should-retry": "false"},  # retrying will not make it work
-    )
+not_proxied = not_proxied_endpoint(
+    "the Anthropic door serves messages.create only (POST /v1/messages under base_url "
+    "http://<gateway>/v1/anthropic). Keep a direct Anthropic client for token counting, batches, files and the "
+    "other endpoints."
+)
 
 
 for path in ANTHROPIC_MESSAGES_PATHS:
     chat_router.add_api_route(path, messages, methods=["POST"])
-    router.add_api_route(f"{path}/{{rest:path}}", not_proxied, methods=_ALL_METHODS)  # count_tokens, batches
+    router.add_api_route(f"{path}/{{rest:path}}", not_proxied, methods=ALL_METHODS)  # count_tokens, batches
 for base in _MODEL_BASES:
     router.add_api_route(f"{base}/models", list_models, methods=["GET"])
     router.add_api_route(f"{base}/models/{{model_id:path}}", retrieve_model, methods=["GET"])
-router.add_api_route("/v1/anthropic/{rest:path}", not_proxied, methods=_ALL_METHODS)
+router.add_api_route("/v1/anthropic/{rest:path}", not_proxied, methods=ALL_METHODS)

@@ -1,17 +1,11 @@
-"""The native chat door `/v1/chat` (the OpenAI SDK drop-in lives in `openai_door`)."""
+"""The native chat door `/v1/chat` (the SDK drop-ins live in `openai_door` and `anthropic_door`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 
-from killtoken_proxy.api.dependencies import read_body, runtime_of
-from killtoken_proxy.api.json_answer import json_answer
+from killtoken_proxy.api.door_routes import chat_endpoint
 from killtoken_proxy.gateway.doors import NATIVE
 
 router = APIRouter()
-
-
-@router.post("/v1/chat")
-async def native_chat(request: Request) -> Response:
-    outcome = await runtime_of(request).gateway.chat(await read_body(request), request.headers, NATIVE)
-    return json_answer(outcome.body, outcome.headers)
+router.add_api_route("/v1/chat", chat_endpoint(NATIVE), methods=["POST"])

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request
 
-from killtoken_proxy.api.dependencies import calling_tenant, read_body, runtime_of
+from killtoken_proxy.api.dependencies import calling_tenant, runtime_of
 from killtoken_proxy.api.dialects import OPENAI_BASES, OPENAI_UNSUPPORTED
-from killtoken_proxy.api.json_answer import json_answer
-from killtoken_proxy.errors import NotFound, NotImplementedYet
+from killtoken_proxy.api.door_routes import ALL_METHODS, chat_endpoint, model_by_id, not_proxied_endpoint
 from killtoken_proxy.gateway.doors import OPENAI
 from killtoken_proxy.gateway.model_catalog import reachable_models
 from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
@@ -18,14 +16,7 @@ from killtoken_proxy.store.tenants import Tenant
 
 router = APIRouter()
 chat_router = APIRouter()  # the chat calls alone: the app routes these first (see app.py)
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-async def chat_completions(request: Request) -> Response:
-    outcome = await runtime_of(request).gateway.chat(await read_body(request), request.headers, OPENAI)
-    # The OpenAI SDKs surface `x-request-id` as `completion._request_id`: make it ours.
-    headers = {**outcome.headers, "x-request-id": outcome.headers["x-killtoken-request-id"]}
-    return json_answer(outcome.body, headers)
+chat_completions = chat_endpoint(OPENAI, "x-request-id")  # the OpenAI SDKs' `completion._request_id`
 
 
 def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:
@@ -40,23 +31,14 @@ async def list_models(request: Request, tenant: Annotated[Tenant, Depends(callin
 async def retrieve_model(
     request: Request, model_id: str, tenant: Annotated[Tenant, Depends(calling_tenant)]
 ) -> dict[str, Any]:
-    found = next((m for m in _models(request, tenant) if m["id"] == model_id), None)
-    if found is None:
-        raise NotFound(
-            f"Model {model_id!r} is not reachable with this tenant's credentials; GET /models lists those that are.",
-            code="model_not_found",
-            param="model",
-        )
-    return found
+    where = "with this tenant's credentials; GET /models lists those that are"
+    return model_by_id(_models(request, tenant), model_id, where)
 
 
-async def not_proxied(request: Request) -> JSONResponse:
-    raise NotImplementedYet(
-        f"{request.method} {request.url.path} is not proxied: KillToken handles chat completions only. Keep a "
-        "direct provider client for the Responses API, embeddings, audio, images, files and the other endpoints.",
-        # Retrying will not make it work: tell the SDKs not to.
-        headers={"x-should-retry": "false"},
-    )
+not_proxied = not_proxied_endpoint(
+    "KillToken handles chat completions only. Keep a direct provider client for the Responses API, embeddings, "
+    "audio, images, files and the other endpoints."
+)
 
 
 for base in OPENAI_BASES:
@@ -65,9 +47,9 @@ for base in OPENAI_BASES:
     router.add_api_route(f"{base}/models/{{model_id:path}}", retrieve_model, methods=["GET"])
     # Stored-completion management (`client.chat.completions.list/retrieve/update/delete`) is not proxied.
     router.add_api_route(f"{base}/chat/completions", not_proxied, methods=["GET"])
-    router.add_api_route(f"{base}/chat/completions/{{rest:path}}", not_proxied, methods=_ALL_METHODS)
+    router.add_api_route(f"{base}/chat/completions/{{rest:path}}", not_proxied, methods=ALL_METHODS)
     router.add_api_route(f"{base}/models/{{rest:path}}", not_proxied, methods=["DELETE"])
     for resource in OPENAI_UNSUPPORTED:
-        router.add_api_route(f"{base}/{resource}", not_proxied, methods=_ALL_METHODS)
-        router.add_api_route(f"{base}/{resource}/{{rest:path}}", not_proxied, methods=_ALL_METHODS)
-router.add_api_route("/v1/openai/{rest:path}", not_proxied, methods=_ALL_METHODS)
+        router.add_api_route(f"{base}/{resource}", not_proxied, methods=ALL_METHODS)
+        router.add_api_route(f"{base}/{resource}/{{rest:path}}", not_proxied, methods=ALL_METHODS)
+router.add_api_route("/v1/openai/{rest:path}", not_proxied, methods=ALL_METHODS)

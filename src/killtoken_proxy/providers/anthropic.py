@@ -6,14 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers import anthropic_format
-from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest
+from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, SignedInRequest, UpstreamRequest
 
 NAME = "anthropic"
 DEFAULT_BASE_URL = "https://api.anthropic.com"  # the Anthropic SDK's base URL: no `/v1`
@@ -21,7 +19,7 @@ API_VERSION = "2023-06-01"
 
 
 @dataclass(frozen=True)
-class AnthropicAdapter:
+class AnthropicAdapter(SignedInRequest):
     name: str = NAME
     credential_shape: CredentialShape = field(default_factory=CredentialShape)
 
@@ -44,11 +42,6 @@ class AnthropicAdapter:
             headers=headers,
             body=json_codec.dumps(body),
         )
-
-    async def authorize(
-        self, upstream: UpstreamRequest, credential: Credential, http: httpx.AsyncClient
-    ) -> UpstreamRequest:
-        return upstream
 
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult:
         return anthropic_format.completion_from(request, body, self.name)

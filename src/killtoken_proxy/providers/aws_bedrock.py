@@ -12,15 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError, UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers import messages as m
 from killtoken_proxy.providers import sigv4
-from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest, Usage
+from killtoken_proxy.providers.base import (
+    Credential,
+    CredentialShape,
+    ProviderResult,
+    SignedInRequest,
+    UpstreamRequest,
+    Usage,
+)
 from killtoken_proxy.providers.completion import chat_completion, choice, count, tool_call, usage_reader
 
 NAME = "aws_bedrock"
@@ -188,7 +193,7 @@ def _error_type(body: Any, headers: Mapping[str, str]) -> str | None:
 
 
 @dataclass(frozen=True)
-class BedrockAdapter:
+class BedrockAdapter(SignedInRequest):
     name: str = NAME
     credential_shape: CredentialShape = field(
         default_factory=lambda: CredentialShape(
@@ -216,11 +221,6 @@ class BedrockAdapter:
             service=SIGNING_NAME,
         )
         return UpstreamRequest(url=url, headers=headers, body=body)
-
-    async def authorize(
-        self, upstream: UpstreamRequest, credential: Credential, http: httpx.AsyncClient
-    ) -> UpstreamRequest:
-        return upstream
 
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult:
         return completion_from(request, body)

@@ -104,3 +104,13 @@ class ProviderAdapter(Protocol):
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult: ...
 
     def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> KillTokenError: ...
+
+
+class SignedInRequest:
+    """Base of adapters whose credential is already in the request `to_request` built (a header, a signature):
+    nothing async to do before sending. Only Vertex, which mints an OAuth token, implements `authorize`."""
+
+    async def authorize(
+        self, upstream: UpstreamRequest, credential: Credential, http: httpx.AsyncClient
+    ) -> UpstreamRequest:
+        return upstream

@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from killtoken_proxy import json_codec
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
 from killtoken_proxy.providers import gemini_format
-from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest
+from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, SignedInRequest, UpstreamRequest
 from killtoken_proxy.providers.replay_memory import ReplayMemory
 
 NAME = "gemini"
@@ -23,7 +21,7 @@ API_VERSION = "v1beta"
 
 
 @dataclass(frozen=True)
-class GeminiAdapter:
+class GeminiAdapter(SignedInRequest):
     name: str = NAME
     credential_shape: CredentialShape = field(default_factory=CredentialShape)
     signatures: ReplayMemory = field(default_factory=ReplayMemory)
@@ -41,11 +39,6 @@ class GeminiAdapter:
             },
             body=json_codec.dumps(body),
         )
-
-    async def authorize(
-        self, upstream: UpstreamRequest, credential: Credential, http: httpx.AsyncClient
-    ) -> UpstreamRequest:
-        return upstream
 
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult:
         return gemini_format.completion_from(request, body, self.name, self.signatures)

@@ -15,13 +15,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from killtoken_proxy import json_codec
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, UpstreamError
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.upstream import error_from_status, first_message
-from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderResult, UpstreamRequest, Usage
+from killtoken_proxy.providers.base import (
+    Credential,
+    CredentialShape,
+    ProviderResult,
+    SignedInRequest,
+    UpstreamRequest,
+    Usage,
+)
 from killtoken_proxy.providers.completion import FINISH_REASONS, count, usage_reader
 from killtoken_proxy.providers.messages import content_parts
 from killtoken_proxy.providers.replay_memory import ReplayMemory
@@ -76,7 +81,7 @@ def mistral_tool_id(call_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class OpenAIFamilyAdapter:
+class OpenAIFamilyAdapter(SignedInRequest):
     name: str
     default_base_url: str | None
     credential_shape: CredentialShape = field(default_factory=CredentialShape)
@@ -166,11 +171,6 @@ class OpenAIFamilyAdapter:
                 for c in message["tool_calls"]
             ]
         return message
-
-    async def authorize(
-        self, upstream: UpstreamRequest, credential: Credential, http: httpx.AsyncClient
-    ) -> UpstreamRequest:
-        return upstream
 
     # -- response ---------------------------------------------------------------------------------
     def from_response(self, request: ChatRequest, body: Any) -> ProviderResult:
