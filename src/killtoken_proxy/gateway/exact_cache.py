@@ -10,11 +10,11 @@ writing mode's answer was actually stored.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from killtoken_proxy import json_codec
 from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.stored_answer import StoredAnswer, decimal_or_none
 from killtoken_proxy.providers.base import ProviderResult
@@ -99,7 +99,7 @@ class ExactCache:
             request_id=call.request_id,
             model=result.model,
             value_usd=metrics["costUsd"],
-            body=json.dumps(result.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+            body=json_codec.dumps(result.body),
         )
         if not self._store.put(entry):
             return False  # larger than the whole cache
@@ -112,7 +112,7 @@ def _body_of(entry: CacheEntry | None) -> dict[str, Any] | None:
     if entry is None:
         return None
     try:
-        body = json.loads(entry.body)
+        body = json_codec.loads(entry.body)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
