@@ -4,6 +4,7 @@ metrics' savings follow the price table while billing follows the provider's rep
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,41 @@ def test_measure_only_traffic_shows_what_each_mode_would_save_per_feature(
     }
     roi_feature = next(f for f in roi["features"] if f["feature"] == "rag-answers")
     assert roi_feature["potentialSavingsUsd"] == feature["potentialSavingsUsd"]
+
+
+def test_a_big_measure_only_prompt_is_measured_while_the_provider_works(
+    gateway: LiveGateway, fake_openai: FakeOpenAI, monkeypatch: Any
+):
+    from killtoken_proxy.gateway.optimize.stage import OFFLOAD_CHARS, PromptOptimizer
+
+    gateway.add_credential("openai", baseUrl=fake_openai.base_url)
+    measured_after_send: list[bool] = []
+    report = PromptOptimizer.report
+
+    def report_once_the_provider_has_it(self: PromptOptimizer, *args: Any) -> Any:
+        deadline = time.monotonic() + 5  # before the change this waited here in vain: the call came after
+        while not fake_openai.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        measured_after_send.append(bool(fake_openai.received))
+        return report(self, *args)
+
+    monkeypatch.setattr(PromptOptimizer, "report", report_once_the_provider_has_it)
+    paragraph = "The quarterly report covers revenue,   costs and   hiring.\n\n"
+    big = {
+        "provider": "openai",
+        "model": "gpt-4.1-mini",
+        "messages": [
+            {"role": "system", "content": paragraph * (OFFLOAD_CHARS // len(paragraph) + 1)},
+            {"role": "user", "content": "Summarise the report."},
+        ],
+    }
+    with gateway.client() as http:
+        response = http.post("/v1/chat", json=big)
+    assert response.status_code == 200, response.text
+    assert measured_after_send == [True]
+    optimization = response.json()["killtoken"]["metrics"]["optimization"]
+    assert optimization["mode"] == "measure_only" and optimization["shadow"]["safe"]["tokensRemoved"] > 0
+    assert fake_openai.received[0].body["messages"] == big["messages"]  # sent unchanged
+    with gateway.client() as http:
+        row = http.get(f"/v1/requests/{response.headers['x-killtoken-request-id']}").json()
+    assert Decimal(row["potential_savings_usd"]["safe"]) > 0

@@ -7,6 +7,7 @@ limits, cache, optimization, the provider call, accounting, ledger and the respo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -154,8 +155,8 @@ class Gateway:
         self._limits.admit(call)
         if (hit := await self._cache.read(call)) is not None:
             return self._answer_stored(call, door, hit)
-        await self._optimize(call)
-        result, upstream_ms = await self._call_provider(call)
+        measuring = await self._optimize(call)
+        result, upstream_ms = await self._call_provider_measuring(call, measuring)
         metrics = self._account(call, result, upstream_ms)
         await self._cache.write(call, result, metrics)
         self._keep_content(call, result.body)
@@ -209,12 +210,33 @@ class Gateway:
         endpoint = call.credential.config if call.credential else None
         call.record["cache_key"] = cache_key(call.tenant.id, call.provider, call.request, endpoint)
 
-    async def _optimize(self, call: Call) -> None:
-        """Rewrite the prompt for its optimization mode; measure_only sends it unchanged and only measures."""
+    async def _optimize(self, call: Call) -> asyncio.Task[OptimizationReport] | None:
+        """Rewrite the prompt for its optimization mode; measure_only sends it unchanged and only measures.
+        A big measure_only prompt is measured beside the provider call: the returned task."""
         assert call.request is not None and call.provider is not None and call.tenant is not None
-        call.request, call.optimization = await self._optimizer.apply(call.request, call.tenant.id, call.provider)
-        call.record["optimization"] = call.optimization.to_json()
-        call.record["potential_savings_usd"] = call.optimization.potential_savings()
+        if self._optimizer.measures_beside_the_call(call.request):
+            return asyncio.create_task(self._optimizer.measure(call.request, call.tenant.id, call.provider))
+        call.request, report = await self._optimizer.apply(call.request, call.tenant.id, call.provider)
+        self._record_optimization(call, report)
+        return None
+
+    def _record_optimization(self, call: Call, report: OptimizationReport) -> None:
+        call.optimization = report
+        call.record["optimization"] = report.to_json()
+        call.record["potential_savings_usd"] = report.potential_savings()
+
+    async def _call_provider_measuring(
+        self, call: Call, measuring: asyncio.Task[OptimizationReport] | None
+    ) -> tuple[ProviderResult, float]:
+        if measuring is None:
+            return await self._call_provider(call)
+        try:
+            answer = await self._call_provider(call)
+        except BaseException:
+            measuring.cancel()  # a failed call saves nothing; its error answers without waiting for the estimate
+            raise
+        self._record_optimization(call, await measuring)
+        return answer
 
     async def _call_provider(self, call: Call) -> tuple[ProviderResult, float]:
         assert call.request is not None and call.adapter is not None and call.credential is not None

@@ -111,17 +111,31 @@ class PromptOptimizer:
         savings = {m: None if per_token is None else per_token * result.removed_by(m) for m in MODES}
         return OptimizationReport(result, savings)
 
+    def measures_beside_the_call(self, request: ChatRequest) -> bool:
+        """measure_only sends the prompt unchanged, so a big prompt's shadow estimate (tens to hundreds of
+        milliseconds of CPU) can run while the provider works instead of before the call."""
+        return request.optimization_mode == "measure_only" and _is_big(request)
+
+    async def measure(self, request: ChatRequest, tenant_id: str, provider: str) -> OptimizationReport:
+        """The shadow estimate alone, in a worker thread: other requests keep flowing."""
+        return await asyncio.to_thread(
+            self.report, request.messages, "measure_only", tenant_id, provider, request.model
+        )
+
     async def apply(
         self, request: ChatRequest, tenant_id: str, provider: str
     ) -> tuple[ChatRequest, OptimizationReport]:
         """The request as it goes upstream (unchanged in measure_only) and what was done to it."""
         args = (request.messages, request.optimization_mode, tenant_id, provider, request.model)
-        size = sum(len(text) for message in request.messages for text in texts(message))
         # A big prompt takes tens of milliseconds of CPU: off the event loop, other requests keep flowing.
-        report = await asyncio.to_thread(self.report, *args) if size > OFFLOAD_CHARS else self.report(*args)
+        report = await asyncio.to_thread(self.report, *args) if _is_big(request) else self.report(*args)
         if report.messages is request.messages:
             return request, report
         return replace(request, messages=report.messages), report
+
+
+def _is_big(request: ChatRequest) -> bool:
+    return sum(len(text) for message in request.messages for text in texts(message)) > OFFLOAD_CHARS
 
 
 def no_potential_savings() -> dict[str, str]:
