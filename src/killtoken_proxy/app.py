@@ -27,6 +27,7 @@ from killtoken_proxy.api import (
     requests_history,
     templates,
 )
+from killtoken_proxy.api.fast_chat import FastChat, chat_routes
 from killtoken_proxy.clock import Clock
 from killtoken_proxy.providers.base import ProviderAdapter
 from killtoken_proxy.runtime import Runtime
@@ -57,8 +58,9 @@ def create_app(
         openapi_url="/openapi.json",
     )
     error_rendering.install(app)
-    # Chat calls first: routing tries routes in order (hundreds here), and nearly every call is one of these
-    # exact POST paths, which no other route shares.
+    # Chat calls skip FastAPI's routing: nearly every call is one of these exact POST paths. The routers
+    # below still declare them (OpenAPI, and any path the middleware does not take).
+    app.add_middleware(FastChat, routes=chat_routes())
     for hot in (openai_door.chat_router, chat.router, anthropic_door.chat_router):
         app.include_router(hot)
     # The SDK doors go last: their 501 catch-alls must not shadow any other route.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi import Request
@@ -48,15 +48,19 @@ def calling_tenant(request: Request) -> Tenant:
 
 
 async def read_body(request: Request) -> bytes:
-    """The raw body, refused with 413 `request_too_large` past the configured cap: by its declared
-    Content-Length before reading anything, and by the bytes actually received (chunked uploads)."""
+    """The raw body, or 413 `request_too_large` past the configured cap (see `read_capped`)."""
     limit = runtime_of(request).settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    return await read_capped(request.stream(), request.headers.get("content-length", ""), limit)
+
+
+async def read_capped(stream: AsyncIterator[bytes], declared_length: str, limit: int) -> bytes:
+    """The body, refused with 413 `request_too_large` past `limit`: by its declared Content-Length before
+    reading anything, and by the bytes actually received (chunked uploads)."""
+    if declared_length.isdigit() and int(declared_length) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)

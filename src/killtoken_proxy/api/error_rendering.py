@@ -92,7 +92,10 @@ _SDK_REQUEST_ID_HEADER = {"openai": "x-request-id", "anthropic": "request-id"}
 
 
 def render(request: Request, error: KillTokenError) -> JSONResponse:
-    path = request.url.path
+    return render_for_path(request.url.path, error)
+
+
+def render_for_path(path: str, error: KillTokenError) -> JSONResponse:
     headers = dict(error.headers)
     sdk_header = _SDK_REQUEST_ID_HEADER.get(dialect_of(path))
     if "x-killtoken-request-id" in headers and sdk_header is not None:
