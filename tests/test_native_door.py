@@ -114,6 +114,12 @@ def test_malformed_fields_name_the_field(
     assert fake_openai.received == []
 
 
+@pytest.mark.parametrize(("typed", "meant"), [("opneai", "openai"), ("OpenAI", "openai"), ("antropic", "anthropic")])
+def test_a_mistyped_provider_gets_a_did_you_mean(openai_gateway: LiveGateway, typed: str, meant: str):
+    response = chat(openai_gateway, {"provider": typed, "model": "m", "messages": HELLO})
+    assert f"did you mean '{meant}'?" in assert_error(response, 400, "invalid_provider")["message"]
+
+
 def test_optimization_mode_header_is_validated(openai_gateway: LiveGateway):
     response = chat(
         openai_gateway,
