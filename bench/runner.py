@@ -178,9 +178,10 @@ def _remember_peak(run: Run, name: str, child: Child) -> None:
 
 
 def _ledger_records(home: Path) -> int | None:
-    """Records in the monthly TinyDB ledger files (None if their layout is not the one this reads)."""
+    """Records in the ledger's day segments (TinyDB files `ledger/YYYY-MM-DD/seg-*.json`, table
+    `requests`); None if there are none in that layout."""
     total = None
-    for path in (home / "data" / "ledger").glob("*.json"):
+    for path in (home / "data" / "ledger").glob("*/seg-*.json"):
         with contextlib.suppress(OSError, ValueError):
             document = json.loads(path.read_text())
             if isinstance(document, dict) and isinstance(document.get("requests"), dict):
