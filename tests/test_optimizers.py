@@ -232,3 +232,55 @@ def test_big_prompts_are_optimized_off_the_event_loop_with_the_same_result(monke
     assert threads[0] != threading.main_thread().name and threads[1] == threading.main_thread().name
     assert request.messages == real_report(big.messages, "balanced", "tn_test", "openai", "gpt-4").messages
     assert report.savings_usd is None and small.messages == [QUESTION]
+
+
+# -- Anthropic-shaped conversations (the Anthropic door passes its messages through as they are) -----
+def _tool_use(call_id: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": [{"type": "tool_use", "id": call_id, "name": "lookup", "input": {"q": 1}}]}
+
+
+def _tool_result(call_id: str, content: Any) -> dict[str, Any]:
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call_id, "content": content}]}
+
+
+def test_an_anthropic_tool_result_is_not_mistaken_for_the_users_question():
+    question = {"role": "user", "content": [{"type": "text", "text": f"{sentences(700, 'contracts')}\n\nIs it legal?"}]}
+    messages = [question, _tool_use("t1"), _tool_result("t1", "Sunny, 24C")]
+    out = run(messages, "balanced")
+    assert out == messages, "the question is the last user turn: kept verbatim, with its tool call and result"
+
+
+def test_anthropic_history_drops_whole_turns_and_never_orphans_a_tool_result():
+    filler = sentences(60, "history")
+    messages: list[dict[str, Any]] = []
+    for turn in range(12):
+        messages += [
+            {"role": "user", "content": f"Question {turn}: {filler}"},
+            _tool_use(f"t{turn}"),
+            _tool_result(f"t{turn}", f"result {turn}"),
+            {"role": "assistant", "content": f"Answer {turn}."},
+        ]
+    messages.append({"role": "user", "content": "Final question?"})
+    out = run(messages, "balanced")
+    assert len(out) < len(messages) and out[-1] == messages[-1]
+    assert isinstance(out[0]["content"], str) and out[0]["content"].startswith("Question "), "starts at a user turn"
+    kept_turn = int(out[0]["content"].split()[1].rstrip(":"))
+    assert out == messages[4 * kept_turn :], "a suffix of whole turns: each tool_use keeps its tool_result"
+
+
+def test_a_long_anthropic_tool_result_is_trimmed_like_a_tool_message():
+    rows = "\n".join(json.dumps({"id": i, "status": "shipped"}) for i in range(600))
+    for content in (rows, [{"type": "text", "text": rows}]):
+        out = run([QUESTION, _tool_use("t1"), _tool_result("t1", content)], "balanced")
+        result = out[2]["content"][0]
+        text = result["content"] if isinstance(result["content"], str) else result["content"][0]["text"]
+        assert result["tool_use_id"] == "t1" and "tokens trimmed by KillToken" in text
+        assert text.startswith('{"id": 0, ') and text.endswith('{"id": 599, "status": "shipped"}')
+        assert COUNTER.count(text) <= balanced.TOOL_OUTPUT_BUDGET + 20
+
+
+def test_anthropic_tool_calls_and_results_count_toward_the_prompt_estimate():
+    bare = prompt_tokens([_tool_use("t1"), {"role": "user", "content": []}], COUNTER.count)
+    full = prompt_tokens([_tool_use("t1"), _tool_result("t1", sentences(20, "weather"))], COUNTER.count)
+    assert full - bare >= COUNTER.count(sentences(20, "weather"))
+    assert bare > prompt_tokens([{"role": "assistant", "content": []}, {"role": "user", "content": []}], COUNTER.count)

@@ -11,12 +11,13 @@ from functools import partial
 from killtoken_proxy.gateway.optimize.blocks import Block, paragraph_key, split_blocks
 from killtoken_proxy.gateway.optimize.messages import (
     INSTRUCTION_ROLES,
-    TOOL_ROLES,
     Message,
+    is_tool_output,
     last_user_index,
     map_text,
     message_tokens,
     prompt_tokens,
+    starts_turn,
 )
 from killtoken_proxy.gateway.optimize.optimizer import Context, Edit, Optimizer, rejoin, rewrite_paragraphs
 from killtoken_proxy.gateway.optimize.trim import trim_to_budget
@@ -87,7 +88,7 @@ def trim_long_blocks(messages: list[Message], ctx: Context) -> Edit:
         if index in protected:
             out.append(message)
             continue
-        if message.get("role") in TOOL_ROLES:
+        if is_tool_output(message):
             new = map_text(message, lambda text: trim_to_budget(text, TOOL_OUTPUT_BUDGET, ctx.count))
         else:
             new = map_text(
@@ -102,12 +103,13 @@ def trim_long_blocks(messages: list[Message], ctx: Context) -> Edit:
 
 
 def _turns(messages: list[Message], stop: int) -> list[list[int]]:
-    """Indexes of droppable messages before `stop`, grouped in turns that each start at a user message."""
+    """Indexes of droppable messages before `stop`, grouped in turns that each start at a user message
+    (not at a tool result, which belongs with the tool call before it)."""
     turns: list[list[int]] = []
     for index in range(stop):
         if messages[index].get("role") in INSTRUCTION_ROLES:
             continue
-        if not turns or messages[index].get("role") == "user":
+        if not turns or starts_turn(messages[index]):
             turns.append([])
         turns[-1].append(index)
     return turns

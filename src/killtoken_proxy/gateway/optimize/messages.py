@@ -1,4 +1,9 @@
-"""Read and rewrite the text of chat messages without mutating them, and count their tokens."""
+"""Read and rewrite the text of chat messages without mutating them, and count their tokens.
+
+Messages come in OpenAI's shape (tool results as `role: "tool"` messages) or, from the Anthropic door,
+in Anthropic's (tool results as `tool_result` blocks of a user message, tool calls as `tool_use` blocks).
+Both are understood here, so that the optimizers treat a tool result as a tool result whatever its shape.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +21,53 @@ MESSAGE_OVERHEAD = 3
 REPLY_OVERHEAD = 3
 
 
+def _is_text_part(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+
+
+def _is_tool_result_part(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "tool_result"
+
+
+def is_tool_output(message: Message) -> bool:
+    """A tool's answer: OpenAI's `tool`/`function` message, or an Anthropic user message of only tool results."""
+    if message.get("role") in TOOL_ROLES:
+        return True
+    content = message.get("content")
+    if message.get("role") != "user" or not isinstance(content, list):
+        return False
+    asks = any(_is_text_part(p) and p["text"].strip() for p in content)  # text beside results is a question
+    return not asks and any(_is_tool_result_part(p) for p in content)
+
+
+def starts_turn(message: Message) -> bool:
+    """A user speaking, as opposed to a tool answering on the user's side of an Anthropic conversation."""
+    return message.get("role") == "user" and not is_tool_output(message)
+
+
 def last_user_index(messages: list[Message]) -> int | None:
-    return next((i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "user"), None)
+    return next((i for i in range(len(messages) - 1, -1, -1) if starts_turn(messages[i])), None)
+
+
+def _part_texts(part: Any) -> list[str]:
+    if _is_text_part(part):
+        return [part["text"]]
+    if _is_tool_result_part(part):
+        inner = part.get("content")
+        if isinstance(inner, str):
+            return [inner]
+        if isinstance(inner, list):
+            return [p["text"] for p in inner if _is_text_part(p)]
+    return []
 
 
 def texts(message: Message) -> list[str]:
-    """The message's text: its string content, or the `text` of each text part."""
+    """The message's text: its string content, or the text of each text part and of each tool result."""
     content = message.get("content")
     if isinstance(content, str):
         return [content]
     if isinstance(content, list):
-        return [p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text" and "text" in p]
+        return [text for part in content for text in _part_texts(part)]
     return []
 
 
@@ -50,13 +91,27 @@ def map_text(message: Message, change: Callable[[str], str]) -> Message:
         new = rewrite(content)
         return message if new == content else {**message, "content": new}
     if isinstance(content, list):
-        parts = [
-            {**p, "text": rewrite(p["text"])} if isinstance(p, dict) and p.get("type") == "text" and "text" in p else p
-            for p in content
-        ]
-        changed = any(a is not b and a != b for a, b in zip(parts, content, strict=True))
-        return {**message, "content": parts} if changed else message
+        parts = _map_parts(content, rewrite)
+        return message if parts is content else {**message, "content": parts}
     return message
+
+
+def _map_parts(parts: list[Any], rewrite: Callable[[str], str]) -> list[Any]:
+    """The parts with each text (tool results' included) rewritten; the same list when nothing changed."""
+    out: list[Any] = []
+    for part in parts:
+        if _is_text_part(part):
+            text = rewrite(part["text"])
+            out.append(part if text == part["text"] else {**part, "text": text})
+        elif _is_tool_result_part(part) and isinstance(part.get("content"), str):
+            text = rewrite(part["content"])
+            out.append(part if text == part["content"] else {**part, "content": text})
+        elif _is_tool_result_part(part) and isinstance(part.get("content"), list):
+            inner = _map_parts(part["content"], rewrite)
+            out.append(part if inner is part["content"] else {**part, "content": inner})
+        else:
+            out.append(part)
+    return parts if all(a is b for a, b in zip(out, parts, strict=True)) else out
 
 
 def message_tokens(message: Message, count: Callable[[str], int]) -> int:
@@ -67,8 +122,18 @@ def message_tokens(message: Message, count: Callable[[str], int]) -> int:
             tokens += count(message[key]) + 1
     for key in ("tool_calls", "function_call"):
         if message.get(key):
-            tokens += count(json.dumps(message[key], separators=(",", ":"), ensure_ascii=False))
+            tokens += count(_compact(message[key]))
+    if isinstance(content := message.get("content"), list):
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "tool_use":  # Anthropic's tool call
+                tokens += count(str(part.get("name", ""))) + count(_compact(part.get("input", {})))
+            elif _is_tool_result_part(part) and isinstance(part.get("tool_use_id"), str):
+                tokens += count(part["tool_use_id"]) + 1
     return tokens
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def prompt_tokens(messages: list[Message], count: Callable[[str], int]) -> int:
