@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -167,6 +168,27 @@ def test_requests_list_filters_and_pages(seeded: list[dict]):
     assert "unpriced" in kt("requests", "list", "--provider", "openai_compatible", "--status", "ok")[1]
     code, _, err = kt("requests", "list", "--cache-status", "lukewarm")
     assert code == 1 and "invalid_filter" in err
+
+
+def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id(settings: Settings, me: str):
+    shown = record(
+        T0, tenant=me, feature="weekly-summary", provider="anthropic", model="claude-sonnet-4-5", cost="0.0042"
+    )
+    someone_elses = record(T0 + timedelta(minutes=1), tenant="tn_someone_else")
+    seed_ledger(settings, [shown, someone_elses])
+    expected = {k: v for k, v in shown.items() if k != "tenant_id"} | {"spend_usd": "0.0042"}
+
+    code, out, err = kt("requests", "show", shown["id"])
+    assert code == 0, err
+    table = dict(re.findall(r"^│ (\w+) +│ (.*?) *│$", out, re.MULTILINE))
+    assert table == {k: str(v) for k, v in expected.items()}
+    code, out, err = kt("requests", "show", shown["id"], "--json")
+    assert code == 0 and json.loads(out) == expected
+
+    for unknown in ("req_01nosuchrequest0000000000", someone_elses["id"]):
+        code, out, err = kt("requests", "show", unknown)
+        assert code == 1 and out == ""
+        assert f"No request '{unknown}' in this tenant" in err and "`kt requests list`" in err
 
 
 def test_requests_settings_turns_content_storage_on_and_off(seeded: list[dict]):
