@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,16 +16,21 @@ from typer.testing import CliRunner
 from killtoken_cli.main import app
 from killtoken_proxy.reports.csv_export import HEADER
 from killtoken_proxy.settings import Settings
-from tests.fakes.ledger_records import varied
+from tests.fakes.ledger_records import T0, record, varied
 from tests.fakes.live_app import seed_ledger, tenant_ids
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def seeded(settings: Settings) -> list[dict]:
+def me(settings: Settings) -> str:
+    """`kt init` has run; the default tenant's id."""
     assert runner.invoke(app, ["init"]).exit_code == 0
-    me = tenant_ids(settings, "default")["default"]
+    return tenant_ids(settings, "default")["default"]
+
+
+@pytest.fixture
+def seeded(settings: Settings, me: str) -> list[dict]:
     records = varied(600)
     for r in records:
         r["tenant_id"] = me if r["tenant_id"] == "tn_a" else "tn_someone_else"
@@ -71,6 +78,41 @@ def test_export_requests_as_csv_and_json(seeded: list[dict], tmp_path: Path):
     analytics = tmp_path / "analytics.json"
     assert kt("export", "analytics", "--out", str(analytics), "--period", "all")[0] == 0
     assert json.loads(analytics.read_text())["daily"]
+
+
+def test_exported_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_kept(
+    settings: Settings, me: str, tmp_path: Path
+):
+    attacks = {trigger: f"{trigger}SUM(1+1)*cmd|' /C calc'!A0" for trigger in ("=", "+", "-", "@", "\t", "\r")}
+    records = [record(T0 + timedelta(minutes=i), tenant=me, feature=text) for i, text in enumerate(attacks.values())]
+    records.append(record(T0 + timedelta(hours=1), tenant=me, feature="a=b+c", model="-mini", error="@evil"))
+    # A CR inside a cell must not end the row: the rest would open a new row's first cell, unneutralised.
+    records.append(record(T0 + timedelta(hours=2), tenant=me, feature='ok\r=HYPERLINK("http://x.example")'))
+    seed_ledger(settings, records)
+    target = tmp_path / "requests.csv"
+    code, _, err = kt("export", "requests", "--out", str(target), "--period", "all")
+    assert code == 0, err
+    with target.open(newline="") as exported:  # as a spreadsheet reads it: a lone \r ends a row
+        rows = {row["id"]: row for row in csv.DictReader(exported)}
+    assert list(rows) == [r["id"] for r in records]
+    for sent, text in zip(records, attacks.values(), strict=False):
+        assert rows[sent["id"]]["feature"] == "'" + text.replace("\r", "\n")  # a CR is written as a line feed
+    assert rows[records[-1]["id"]]["feature"] == 'ok\n=HYPERLINK("http://x.example")'
+    other = rows[records[-2]["id"]]
+    assert (other["feature"], other["model"], other["error"]) == ("a=b+c", "'-mini", "'@evil")
+    # Numbers are written by the exporter, never taken for formulas: they come out as they are.
+    numbers = ("status", "prompt_tokens", "total_tokens", "cost_usd", "spend_usd", "latency_ms")
+    assert [other[name] for name in numbers] == ["200", "1000", "1200", "0.0012", "0.0012", "120.5"]
+    for row in rows.values():
+        assert not any(cell.startswith(tuple(attacks)) for cell in row.values())
+    # The ROI report's CSV names features in cells too.
+    code, out, err = kt("report", "roi", "--period", "all", "--format", "csv")
+    assert code == 0, err
+    header, *lines = list(csv.reader(io.StringIO(out, newline="")))
+    assert all(len(line) == len(header) for line in lines)
+    features = {line[1] for line in lines if line[0] == "feature"}
+    assert {"'" + text.replace("\r", "\n") for text in attacks.values()} <= features
+    assert 'ok\n=HYPERLINK("http://x.example")' in features
 
 
 def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
@@ -126,6 +168,27 @@ def test_requests_list_filters_and_pages(seeded: list[dict]):
     assert "unpriced" in kt("requests", "list", "--provider", "openai_compatible", "--status", "ok")[1]
     code, _, err = kt("requests", "list", "--cache-status", "lukewarm")
     assert code == 1 and "invalid_filter" in err
+
+
+def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id(settings: Settings, me: str):
+    shown = record(
+        T0, tenant=me, feature="weekly-summary", provider="anthropic", model="claude-sonnet-4-5", cost="0.0042"
+    )
+    someone_elses = record(T0 + timedelta(minutes=1), tenant="tn_someone_else")
+    seed_ledger(settings, [shown, someone_elses])
+    expected = {k: v for k, v in shown.items() if k != "tenant_id"} | {"spend_usd": "0.0042"}
+
+    code, out, err = kt("requests", "show", shown["id"])
+    assert code == 0, err
+    table = dict(re.findall(r"^│ (\w+) +│ (.*?) *│$", out, re.MULTILINE))
+    assert table == {k: str(v) for k, v in expected.items()}
+    code, out, err = kt("requests", "show", shown["id"], "--json")
+    assert code == 0 and json.loads(out) == expected
+
+    for unknown in ("req_01nosuchrequest0000000000", someone_elses["id"]):
+        code, out, err = kt("requests", "show", unknown)
+        assert code == 1 and out == ""
+        assert f"No request '{unknown}' in this tenant" in err and "`kt requests list`" in err
 
 
 def test_requests_settings_turns_content_storage_on_and_off(seeded: list[dict]):

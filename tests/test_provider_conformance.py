@@ -7,7 +7,8 @@ trip, usage with cached and reasoning tokens (and the raw usage in the ledger), 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from killtoken_proxy.credential_probe import PROBE_MODELS
 from killtoken_proxy.plans import MAX_RATE_LIMIT_PER_MINUTE
 from killtoken_proxy.settings import Settings
+from killtoken_proxy.upstream_client import UpstreamClient
 from tests.conftest import MASTER_KEY, LiveGateway, free_port, running_gateway
 from tests.fakes.http_fake import FakeServer, Received, Reply
 from tests.provider_cases import AWS_SECRET, CASES, PNG, SA_PRIVATE_PEM, SECRET, WEATHER_TOOL, Case, ToolUse
@@ -284,3 +286,104 @@ def test_the_credential_test_makes_the_chat_paths_authorized_call(live: LiveGate
     assert (result["status"], result["httpStatus"]) == ("ok", 200), result
     calls = model_calls(fake)
     assert len(calls) == 1 and case.auth_ok(calls[0])
+
+
+# Where each provider is called when its credential has no `baseUrl`, as the reference sheet gives it
+# (§1 table, §3.12.2 Vertex hosts, §3.13 Bedrock example), written out rather than read from the adapters.
+DEFAULT_HOSTS = [
+    ("openai", "gpt-4.1-mini", {}, "https://api.openai.com/v1/chat/completions"),
+    ("mistral", "mistral-small-latest", {}, "https://api.mistral.ai/v1/chat/completions"),
+    ("deepseek", "deepseek-chat", {}, "https://api.deepseek.com/chat/completions"),
+    ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", {}, "https://api.together.xyz/v1/chat/completions"),
+    ("perplexity", "sonar", {}, "https://api.perplexity.ai/chat/completions"),
+    ("xai", "grok-4-fast-non-reasoning", {}, "https://api.x.ai/v1/chat/completions"),
+    ("openrouter", "openai/gpt-4o-mini", {}, "https://openrouter.ai/api/v1/chat/completions"),
+    ("anthropic", "claude-sonnet-4-5", {}, "https://api.anthropic.com/v1/messages"),
+    (
+        "gemini",
+        "gemini-2.5-flash",
+        {},
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent",
+    ),
+    (
+        "google_vertex-gemini",
+        "gemini-2.5-flash",
+        {"location": "us-central1"},
+        "https://us-central1-aiplatform.googleapis.com/v1/projects/acme-ai/locations/us-central1"
+        "/publishers/google/models/gemini-2.5-flash:generateContent",
+    ),
+    (
+        "google_vertex-claude",
+        "claude-sonnet-4-5@20250929",
+        {"location": "us-east5"},
+        "https://us-east5-aiplatform.googleapis.com/v1/projects/acme-ai/locations/us-east5"
+        "/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict",
+    ),
+    (
+        "google_vertex-gemini",
+        "gemini-2.5-flash",
+        {"location": "eu"},
+        "https://aiplatform.eu.rep.googleapis.com/v1/projects/acme-ai/locations/eu"
+        "/publishers/google/models/gemini-2.5-flash:generateContent",
+    ),
+    (
+        "aws_bedrock",
+        "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        {"region": "us-east-1"},
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.anthropic.claude-3-5-haiku-20241022-v1%3A0/converse",
+    ),
+    (
+        "aws_bedrock",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        {"region": "eu-west-3"},
+        "https://bedrock-runtime.eu-west-3.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "model", "config", "expected_url"),
+    DEFAULT_HOSTS,
+    ids=[f"{row[0]}-{row[2].get('location') or row[2].get('region') or 'default'}" for row in DEFAULT_HOSTS],
+)
+def test_without_a_base_url_the_call_goes_to_the_providers_own_host(
+    live: LiveGateway,
+    monkeypatch: pytest.MonkeyPatch,
+    case_id: str,
+    model: str,
+    config: dict[str, str],
+    expected_url: str,
+):
+    """The gateway's HTTP client is intercepted: calls to the fake (Vertex's token endpoint) go through,
+    anything else is answered in place, so the real hosts are never contacted."""
+    case = next(c for c in CASES if c.id == case_id)
+    fake = case.make_fake().start()
+    called: list[Received] = []
+    really_exchange = UpstreamClient.exchange
+
+    async def exchange(
+        client: UpstreamClient, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        if url.startswith(fake.origin + "/"):
+            return await really_exchange(client, url, body, headers, timeout=timeout)
+        called.append(Received("POST", url, {k.lower(): v for k, v in headers.items()}, json.loads(body), body))
+        reply = case.text_reply("Paris")
+        return reply.status, {"content-type": "application/json"}, json.dumps(reply.body).encode()
+
+    monkeypatch.setattr(UpstreamClient, "exchange", exchange)
+    try:
+        credential = case.credential(fake, fake.base_url)
+        del credential["config"]["baseUrl"]
+        credential["config"].update(config)
+        store(live, credential)
+        response = chat(live, replace(case, model=model), [{"role": "user", "content": "Capital of France?"}])
+    finally:
+        fake.stop()
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "Paris"
+    [sent_to_provider] = called
+    assert sent_to_provider.path == expected_url
+    assert case.auth_ok(sent_to_provider)
+    assert model_calls(fake) == []
+    if case.provider == "aws_bedrock":  # SigV4 signs for the region the host is in
+        assert f"/{config['region']}/bedrock/aws4_request," in sent_to_provider.headers["authorization"]

@@ -268,6 +268,54 @@ def test_vertex_routes_claude_to_raw_predict_and_gemini_to_generate_content_on_t
 
 
 # -- Bedrock ------------------------------------------------------------------------------------------------
+def test_bedrock_inference_config_clamps_maps_stop_and_drops_what_converse_lacks():
+    body = body_for(
+        "aws_bedrock",
+        request(
+            temperature=1.7,
+            top_p=0.9,
+            stop="END",
+            max_tokens=50,
+            max_completion_tokens=80,
+            seed=7,
+            user="u-42",
+            logprobs=True,
+            frequency_penalty=0.5,
+            presence_penalty=0.5,
+            top_k=40,
+        ),
+    )
+    # Converse accepts temperature and topP in [0, 1] only (reference §3.13).
+    assert body["inferenceConfig"] == {"maxTokens": 80, "temperature": 1.0, "topP": 0.9, "stopSequences": ["END"]}
+    assert set(body) == {"messages", "inferenceConfig"}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"temperature": 0}, {"temperature": 0.0}),  # zero is a setting, not "unset"
+        ({"temperature": 2}, {"temperature": 1.0}),
+        ({"top_p": 1.5}, {"topP": 1.0}),
+        ({"top_p": -0.2}, {"topP": 0.0}),
+        ({"stop": ["###", "\n\nHuman:"]}, {"stopSequences": ["###", "\n\nHuman:"]}),
+        ({"max_tokens": 16}, {"maxTokens": 16}),
+    ],
+)
+def test_bedrock_each_inference_parameter_lands_in_inference_config(params: dict[str, Any], expected: dict[str, Any]):
+    assert body_for("aws_bedrock", request(**params))["inferenceConfig"] == expected
+
+
+def test_bedrock_sends_no_inference_config_when_nothing_is_set():
+    assert "inferenceConfig" not in body_for("aws_bedrock", request(stop=[]))
+
+
+@pytest.mark.parametrize(("params", "param"), [({"stop": ["ok", 3]}, "stop"), ({"temperature": "hot"}, "temperature")])
+def test_bedrock_malformed_inference_parameters_are_400_naming_the_parameter(params: dict[str, Any], param: str):
+    with pytest.raises(InvalidRequest) as error:
+        body_for("aws_bedrock", request(**params))
+    assert error.value.status == 400 and error.value.param == param
+
+
 def test_bedrock_tool_choice_none_leaves_tools_out_and_required_is_any():
     assert "toolConfig" not in body_for("aws_bedrock", request(tools=[WEATHER_TOOL], tool_choice="none"))
     config = body_for("aws_bedrock", request(tools=[WEATHER_TOOL], tool_choice="required"))["toolConfig"]

@@ -1,4 +1,4 @@
-"""The daemon's upstream client (aiohttp fast path): timeouts, dropped connections, keep-alive, no cookie jar."""
+"""The daemon's upstream client (aiohttp fast path): timeouts, dropped connections, unknown hosts, no cookies."""
 
 from __future__ import annotations
 
@@ -94,6 +94,31 @@ def test_an_upstream_that_hangs_up_is_a_502_not_a_timeout(gateway: LiveGateway, 
     assert response.status_code == 502
     body = response.json()
     assert body["error"] == "upstream_error" and "openai_compatible" in body["message"]
+
+
+def test_a_host_name_that_does_not_resolve_is_a_502_naming_the_host(
+    gateway: LiveGateway, monkeypatch: pytest.MonkeyPatch
+):
+    # Name resolution fails here, at the system call the resolver makes, so no DNS query ever leaves.
+    looked_up: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".invalid"):
+            looked_up.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)  # a proxy would resolve the name instead of us
+    gateway.add_credential(baseUrl="https://llm.no-such-host.invalid/v1")
+    response = call(gateway)
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["error"] == "upstream_unreachable"
+    assert "openai_compatible" in body["message"] and "llm.no-such-host.invalid" in body["message"]
+    assert looked_up == ["llm.no-such-host.invalid"]
 
 
 def test_upstream_cookies_are_never_sent_back(gateway: LiveGateway, fake_openai: FakeOpenAI):

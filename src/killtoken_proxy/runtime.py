@@ -81,8 +81,10 @@ class Runtime:
                 repeat_ttl=self.settings.cache_opportunity_ttl,
             )
             paths = self.settings.paths
-            self.cache = CacheStore(EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes)
-            self.idempotency = IdempotencyStore(EntryFiles(paths.idempotency_dir))
+            self.cache = CacheStore(
+                EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes, clock=self.wall_seconds
+            )
+            self.idempotency = IdempotencyStore(EntryFiles(paths.idempotency_dir), clock=self.wall_seconds)
             self.plan_usage = PlanUsage(self.settings.paths.plan_usage_file)
             self.limits = Limits(self.plan_usage, self.clock)
             self.tenant_admin = TenantAdmin(self.tenants, self.credentials, self.plan_usage, self.clock)
@@ -114,14 +116,20 @@ class Runtime:
             adapters=self.adapters,
             ledger=self.ledger,
             http=self._http,
-            cache=ExactCache(self.cache, default_ttl=s.cache_default_ttl_seconds),
-            idempotency=Idempotency(self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait),
+            cache=ExactCache(self.cache, default_ttl=s.cache_default_ttl_seconds, clock=self.wall_seconds),
+            idempotency=Idempotency(
+                self.idempotency, ttl=s.idempotency_ttl_seconds, wait=s.idempotency_wait, clock=self.wall_seconds
+            ),
             limits=self.limits,
             optimizer=self.optimizer,
             templates=self.templates,
             prices=self.prices,
             options=self.tenant_options,
         )
+
+    def wall_seconds(self) -> float:
+        """The clock's wall time in Unix seconds: what cache entries and idempotency records expire by."""
+        return self.clock.now().timestamp()
 
     @property
     def gateway(self) -> Gateway:

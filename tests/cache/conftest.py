@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 import pytest
 
+from killtoken_cli.in_process import InProcessTransport
+from killtoken_proxy.app import create_app
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
-from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.conftest import PROVIDER_SECRET, LiveGateway, bootstrap
+from tests.fakes.clock import FakeClock
 from tests.fakes.http_fake import Received
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
@@ -83,6 +87,21 @@ def priced(other_tenant_key: str, gateway: LiveGateway, upstream: GatedOpenAI) -
     for tenant in (gateway, other):
         tenant.add_credential("openai", baseUrl=upstream.base_url)
     return Priced(gateway, other, upstream)
+
+
+@contextmanager
+def clocked_gateway(settings: Settings, clock: FakeClock, upstream: FakeOpenAI) -> Iterator[httpx.Client]:
+    """The app in-process on `clock` (a test moves time, nothing sleeps); its tenant has an `openai`
+    credential pointing at `upstream`."""
+    key = bootstrap(settings)
+    transport = InProcessTransport(create_app(settings, clock=clock))
+    with httpx.Client(transport=transport, base_url="http://kt", headers={"Authorization": f"Bearer {key}"}) as http:
+        added = http.post(
+            "/v1/provider-credentials",
+            json={"provider": "openai", "apiKey": PROVIDER_SECRET, "config": {"baseUrl": upstream.base_url}},
+        )
+        assert added.status_code == 201, added.text
+        yield http
 
 
 def metrics_of(response: httpx.Response) -> dict[str, Any]:

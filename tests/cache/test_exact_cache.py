@@ -9,8 +9,9 @@ import openai
 import pytest
 
 from killtoken_proxy.settings import Settings
-from tests.cache.conftest import HELLO, PRICED, GatedOpenAI, Priced, metrics_of
+from tests.cache.conftest import HELLO, PRICED, GatedOpenAI, Priced, clocked_gateway, metrics_of
 from tests.conftest import running_gateway
+from tests.fakes.clock import FakeClock
 from tests.fakes.openai_server import Reply, completion
 
 READ_WRITE = {"exactCache": "read_write"}
@@ -129,6 +130,32 @@ def test_ttl_seconds_on_a_read_refuses_older_entries(priced: Priced):
     too_old = {**PRICED, "cachePolicy": {"exactCache": "read_only", "ttlSeconds": 1e-9}}
     assert metrics_of(priced.chat(fresh_enough))["cacheStatus"] == "hit"
     assert metrics_of(priced.chat(too_old))["cacheStatus"] == "miss"
+
+
+@pytest.mark.parametrize(
+    ("env", "ttl_seconds", "lifetime"),
+    [
+        ({}, 60, 60),  # the writing request's own ttlSeconds
+        ({}, None, 86400),  # none given: the default, one day
+        ({"KILLTOKEN_CACHE_TTL_SECONDS": "600"}, None, 600),
+        ({"KILLTOKEN_CACHE_TTL_SECONDS": "600"}, 3600, 3600),  # the request's own wins, even when longer
+    ],
+)
+def test_an_entry_hits_until_its_ttl_has_passed_and_then_misses(
+    monkeypatch: pytest.MonkeyPatch, upstream: GatedOpenAI, env: dict[str, str], ttl_seconds: int | None, lifetime: int
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    write = {"exactCache": "write_only"} | ({"ttlSeconds": ttl_seconds} if ttl_seconds else {})
+    read_any_age = {**PRICED, "cachePolicy": {"exactCache": "read_only"}}  # no ttlSeconds: no limit on the read
+    clock = FakeClock()
+    with clocked_gateway(Settings.from_env(), clock, upstream) as http:
+        assert metrics_of(http.post("/v1/chat", json={**PRICED, "cachePolicy": write}))["cacheStatus"] == "write"
+        clock.advance(lifetime - 1)
+        assert metrics_of(http.post("/v1/chat", json=read_any_age))["cacheStatus"] == "hit"
+        clock.advance(2)
+        assert metrics_of(http.post("/v1/chat", json=read_any_age))["cacheStatus"] == "miss"
+    assert len(upstream.received) == 2
 
 
 def test_the_openai_sdk_uses_the_cache_through_extra_body(priced: Priced):

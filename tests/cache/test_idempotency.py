@@ -9,8 +9,11 @@ from typing import Any
 
 import httpx
 import openai
+import pytest
 
-from tests.cache.conftest import HELLO, PRICED, Priced, metrics_of
+from killtoken_proxy.settings import Settings
+from tests.cache.conftest import HELLO, PRICED, GatedOpenAI, Priced, clocked_gateway, metrics_of
+from tests.fakes.clock import FakeClock
 from tests.fakes.openai_server import Reply, completion
 
 
@@ -51,6 +54,28 @@ def test_a_replay_returns_the_original_answer_without_a_provider_call(priced: Pr
     assert records[replay["requestId"]]["replay"] is True
     assert records[replay["requestId"]]["original_request_id"] == original["requestId"]
     assert records[original["requestId"]]["replay"] is False
+
+
+@pytest.mark.parametrize(("env", "ttl"), [({}, 86400), ({"KILLTOKEN_IDEMPOTENCY_TTL_SECONDS": "120"}, 120)])
+def test_a_key_replays_until_the_idempotency_ttl_has_passed_and_is_new_after(
+    monkeypatch: pytest.MonkeyPatch, upstream: GatedOpenAI, env: dict[str, str], ttl: int
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    clock = FakeClock()
+    with clocked_gateway(Settings.from_env(), clock, upstream) as http:
+        first = metrics_of(http.post("/v1/chat", json=keyed("order-7")))
+        clock.advance(ttl - 1)
+        replay = metrics_of(http.post("/v1/chat", json=keyed("order-7")))
+        assert replay["replay"] is True and replay["originalRequestId"] == first["requestId"]
+        assert http.post("/v1/chat", json=keyed("order-7", temperature=0.3)).status_code == 422  # still held
+        clock.advance(2)
+        # Expired: the key is free again, for another request too, which the provider now answers.
+        fresh = metrics_of(http.post("/v1/chat", json=keyed("order-7", temperature=0.3)))
+        assert fresh["replay"] is False and fresh["originalRequestId"] is None
+        again = metrics_of(http.post("/v1/chat", json=keyed("order-7", temperature=0.3)))
+        assert again["replay"] is True and again["originalRequestId"] == fresh["requestId"]
+    assert len(upstream.received) == 2
 
 
 def test_the_same_key_with_a_different_request_is_422(priced: Priced):

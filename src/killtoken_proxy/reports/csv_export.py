@@ -1,7 +1,9 @@
 """The requests CSV: stable, documented columns, streamed in chunks, safe to open in a spreadsheet.
 
 Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage
-return) get a leading apostrophe; numbers are written by us and never start with one of those.
+return) get a leading apostrophe; numbers are written by us and never start with one of those. A carriage
+return inside a text cell is written as a line feed: the csv module quotes a cell holding the line
+terminator (`\n`) but not a lone `\r`, which every reader takes for the end of the row.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ CHUNK_ROWS = 500
 
 def safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    if text.startswith(FORMULA_TRIGGERS):
+        text = "'" + text
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _text(name: str) -> Callable[[Record], str]:
