@@ -10,6 +10,7 @@ from typing import Any
 from killtoken_proxy.reports.summary import breakdown
 from killtoken_proxy.reports.timerange import TimeRange
 from killtoken_proxy.store.ledger import Ledger
+from killtoken_proxy.store.ledger.repeats import RepeatTracker
 from tests.fakes.ledger_records import T0, record
 
 
@@ -74,3 +75,18 @@ def test_the_detector_remembers_recent_requests_across_a_restart(tmp_path: Path)
     after.append([again_fresh, again_stale])
     assert after.get("tn_a", again_fresh["id"])["repeat_of"] == recent["id"]
     assert "repeat_of" not in after.get("tn_a", again_stale["id"])
+
+
+def test_the_repeat_detector_keeps_at_most_its_cap_of_newest_keys():
+    tracker = RepeatTracker(ttl_seconds=3600, max_entries=100)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def record(number: int, key: str) -> dict[str, object]:
+        created = (base + timedelta(seconds=number)).isoformat()
+        return {"id": f"req_{number:06d}", "tenant_id": "t", "status": 200, "cache_key": key, "created_at": created}
+
+    for number in range(1000):
+        assert tracker.observe(record(number, f"k{number}")) is None
+        assert len(tracker) <= 100
+    assert tracker.observe(record(1000, "k999")) == "req_000999", "recent keys are still found"
+    assert tracker.observe(record(1001, "k0")) is None, "the oldest were let go"
