@@ -84,7 +84,11 @@ class Runtime:
             self.cache = CacheStore(
                 EntryFiles(paths.exact_cache_dir), max_bytes=self.settings.cache_max_bytes, clock=self.wall_seconds
             )
-            self.idempotency = IdempotencyStore(EntryFiles(paths.idempotency_dir), clock=self.wall_seconds)
+            self.idempotency = IdempotencyStore(
+                EntryFiles(paths.idempotency_dir),
+                clock=self.wall_seconds,
+                memory_budget=self.settings.idempotency_memory_bytes,
+            )
             self.plan_usage = PlanUsage(self.settings.paths.plan_usage_file)
             self.limits = Limits(self.plan_usage, self.clock)
             self.tenant_admin = TenantAdmin(self.tenants, self.credentials, self.plan_usage, self.clock)

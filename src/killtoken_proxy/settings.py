@@ -18,6 +18,7 @@ _ENV_TUNING: dict[str, tuple[str, Callable[[float], float]]] = {
     "KILLTOKEN_CACHE_MAX_MB": ("cache_max_bytes", lambda mb: int(mb * MIB)),
     "KILLTOKEN_CACHE_TTL_SECONDS": ("cache_default_ttl_seconds", float),
     "KILLTOKEN_IDEMPOTENCY_TTL_SECONDS": ("idempotency_ttl_seconds", float),
+    "KILLTOKEN_IDEMPOTENCY_MEMORY_MB": ("idempotency_memory_bytes", lambda mb: int(mb * MIB)),
     "KILLTOKEN_UPSTREAM_TIMEOUT_SECONDS": ("upstream_read_timeout", float),
     "KILLTOKEN_UPSTREAM_CONNECT_TIMEOUT_SECONDS": ("upstream_connect_timeout", float),
     "KILLTOKEN_MAX_BODY_MB": ("max_body_bytes", lambda mb: int(mb * MIB)),
@@ -38,6 +39,7 @@ class Settings:
     cache_max_bytes: int = 128 * MIB  # exact cache, in memory and on disk; least recently used go first
     cache_default_ttl_seconds: float = 86400.0  # for entries written without `cachePolicy.ttlSeconds`
     idempotency_ttl_seconds: float = 86400.0  # how long a completed idempotency key replays
+    idempotency_memory_bytes: int = 64 * MIB  # answers kept in memory; older ones are read from disk on replay
     idempotency_wait_seconds: float | None = None  # how long a coalesced request waits; None: see below
     tiktoken_cache_dir: Path | None = None  # where tiktoken caches downloaded encodings (TIKTOKEN_CACHE_DIR)
     ledger_segment_records: int = 1000  # a segment file is sealed at this many records ...

@@ -78,6 +78,20 @@ def test_a_key_replays_until_the_idempotency_ttl_has_passed_and_is_new_after(
     assert len(upstream.received) == 2
 
 
+def test_keys_past_the_memory_budget_still_replay_and_still_refuse_reuse(
+    monkeypatch: pytest.MonkeyPatch, upstream: GatedOpenAI
+):
+    monkeypatch.setenv("KILLTOKEN_IDEMPOTENCY_MEMORY_MB", "0.001")  # ~1 kB: one answer stays in memory
+    with clocked_gateway(Settings.from_env(), FakeClock(), upstream) as http:
+        originals = [metrics_of(http.post("/v1/chat", json=keyed(f"order-{n}")))["requestId"] for n in range(5)]
+        for number, original in enumerate(originals):
+            replay = metrics_of(http.post("/v1/chat", json=keyed(f"order-{number}")))
+            assert replay["replay"] is True and replay["originalRequestId"] == original
+        reused = http.post("/v1/chat", json=keyed("order-0", temperature=0.5))
+        assert reused.status_code == 422 and reused.json()["error"] == "idempotency_key_reused"
+    assert len(upstream.received) == 5
+
+
 def test_the_same_key_with_a_different_request_is_422(priced: Priced):
     metrics_of(priced.chat(keyed("k-1")))
     for different in (keyed("k-1", temperature=0.1), keyed("k-1", metadata={"feature": "other"})):

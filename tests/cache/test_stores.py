@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
+from killtoken_proxy.store import idempotency_store
 from killtoken_proxy.store.cache_store import CacheEntry, CacheStore
 from killtoken_proxy.store.entry_files import EntryFiles, encode_entry, record_header
 from killtoken_proxy.store.idempotency_store import IdempotencyRecord, IdempotencyStore, scope_of
@@ -214,3 +215,49 @@ def test_idempotency_records_survive_a_restart_until_they_expire(tmp_path: Path)
     assert short is None and count == 1
     assert long == record("long", Clock())
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [scope_of("tn_a", "new")]
+
+
+def test_idempotency_memory_is_bounded_and_spilled_records_still_replay_from_disk(tmp_path: Path):
+    clock = Clock()
+    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
+
+    async def scenario() -> None:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=3 * footprint)
+        store.start()
+        await store.ready()
+        for number in range(10):
+            store.put(record(f"k{number}", clock, ttl=600))
+        assert len(store) == 3, "only the newest three stay in memory"
+        assert store.get(scope_of("tn_a", "k0")) is None
+        queued = await store.find(scope_of("tn_a", "k0"))  # its file is still queued for the disk
+        await store.files.flush()
+        from_disk = await store.find(scope_of("tn_a", "k0"))
+        assert queued == from_disk == record("k0", Clock(), ttl=600)
+        assert await store.find(scope_of("tn_a", "never-used")) is None
+        clock.now += 601
+        assert await store.find(scope_of("tn_a", "k1")) is None, "expired on disk is expired"
+        await store.close()
+
+    run(scenario)
+
+
+def test_files_of_expired_spilled_records_are_swept(tmp_path: Path):
+    clock = Clock()
+    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
+
+    async def scenario() -> list[str]:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=2 * footprint)
+        store.start()
+        await store.ready()
+        for number in range(6):
+            store.put(record(f"old{number}", clock, ttl=60))
+        await store.files.flush()
+        clock.now += idempotency_store.SWEEP_EVERY
+        store.put(record("fresh", clock, ttl=600))  # the first write after an hour starts a sweep
+        assert store._sweeping is not None
+        await store._sweeping
+        await store.files.flush()
+        await store.close()
+        return sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+
+    assert run(scenario) == [scope_of("tn_a", "fresh")]

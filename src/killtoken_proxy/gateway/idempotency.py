@@ -52,7 +52,7 @@ class Idempotency:
         endpoint = call.credential.config if call.credential else None
         fingerprint = request_fingerprint(call.tenant.id, call.provider, call.request, endpoint)
         while True:
-            record = self._store.get(scope)
+            record = await self._store.find(scope)
             if record is not None:
                 _same_request(record.fingerprint, fingerprint, record.request_id)
                 return _replay(record)

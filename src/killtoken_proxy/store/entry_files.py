@@ -68,6 +68,12 @@ def record_from(cls: type[R], stored: StoredEntry, name_field: str) -> R | None:
         return None
 
 
+def stored_entry(name: str, data: bytes) -> StoredEntry | None:
+    """An entry's bytes (a file's, or a write still queued) as a `StoredEntry`; None when damaged."""
+    decoded = _decode_entry(data)
+    return None if decoded is None else StoredEntry(name, decoded[0], decoded[1], 0.0, len(data))
+
+
 def _decode_entry(data: bytes) -> tuple[dict[str, Any], bytes] | None:
     head, newline, payload = data.partition(b"\n")
     if not newline:
@@ -86,6 +92,7 @@ class EntryFiles:
         self.folder = folder
         self._batch_wait = batch_wait
         self._pending: dict[str, Operation] = {}
+        self._writing: dict[str, bytes | str | None] = {}  # the batch on its way to the disk
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -165,7 +172,11 @@ class EntryFiles:
         resolved = {name: op() if callable(op) else op for name, op in batch.items()}
         if not resolved:
             return True
-        failed = await asyncio.to_thread(self._apply, resolved)
+        self._writing = resolved
+        try:
+            failed = await asyncio.to_thread(self._apply, resolved)
+        finally:
+            self._writing = {}
         for name in failed:  # keep them for the next round unless something newer replaced them
             self._pending.setdefault(name, batch[name])
         return not failed
@@ -190,16 +201,18 @@ class EntryFiles:
         return failed
 
     # -- startup (runs in a thread, before the owner serves anything) -----------------------------
-    def scan(self) -> Iterator[StoredEntry]:
-        """Every readable entry; stops early when the store is closing. Unreadable files are skipped."""
+    def scan(self, *, at_start: bool = True) -> Iterator[StoredEntry]:
+        """Every readable entry; stops early when the store is closing. Unreadable files are skipped.
+        At start-up (nothing is being written yet) temp files left by a crash mid-write are removed."""
         if not self.folder.is_dir():
             return
         for bucket in sorted(p for p in self.folder.iterdir() if p.is_dir() and len(p.name) == 2):
             for path in bucket.iterdir():
                 if self._closing.is_set():
                     return
-                if path.name.startswith("."):  # a temp file left by a crash mid-write
-                    path.unlink(missing_ok=True)
+                if path.name.startswith("."):
+                    if at_start:
+                        path.unlink(missing_ok=True)
                     continue
                 entry = self._read_entry(path)
                 if entry is not None:
@@ -223,6 +236,18 @@ class EntryFiles:
             return self.path(name).read_bytes()
         except FileNotFoundError:
             return None
+
+    async def read(self, name: str) -> bytes | None:
+        """The entry as it stands: a queued or in-progress write wins over the file, read off the loop."""
+        for queue in (self._pending, self._writing):
+            if name in queue:
+                operation = queue[name]
+                if operation is None or isinstance(operation, bytes):
+                    return operation
+                if callable(operation):
+                    return operation()
+                break  # a touch: the content is the file's
+        return await asyncio.to_thread(self.read_file, name)
 
 
 class IndexedStore:

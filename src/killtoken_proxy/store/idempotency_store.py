@@ -1,9 +1,16 @@
 """Completed idempotency records: in memory for the request path, one file each (named by the hash of
 tenant and key) written behind it, so a replay still works after a restart until the record expires.
+
+Memory is bounded (`memory_budget`: KILLTOKEN_IDEMPOTENCY_MEMORY_MB, 64 by default): past it the oldest
+records leave memory but not the disk. Only while such spilled records may still be live does a key
+missing from memory cost a file read, off the event loop; a daemon within its budget never reads the
+disk on the request path.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 from collections import OrderedDict
@@ -17,7 +24,11 @@ from killtoken_proxy.store.entry_files import (
     encode_entry,
     record_from,
     record_header,
+    stored_entry,
 )
+
+RECORD_OVERHEAD = 600  # bytes a record costs in memory beside its body (header fields, dict slot)
+SWEEP_EVERY = 3600.0  # seconds between sweeps of spilled records' files once they may have expired
 
 
 def scope_of(tenant_id: str, key: str) -> str:
@@ -39,13 +50,33 @@ class IdempotencyRecord:
 
 
 class IdempotencyStore(IndexedStore):
-    def __init__(self, files: EntryFiles, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, files: EntryFiles, *, clock: Callable[[], float] = time.time, memory_budget: int = 64 * 1024 * 1024
+    ) -> None:
         super().__init__(files)
         self._clock = clock
+        self._budget = memory_budget
         self._records: OrderedDict[str, IdempotencyRecord] = OrderedDict()  # oldest first
+        self._bytes = 0
+        self._spilled_until = 0.0  # the latest expiry among records moved out of memory
+        self._last_sweep = clock()
+        self._sweeping: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
+        """Records in memory."""
         return len(self._records)
+
+    async def find(self, scope: str) -> IdempotencyRecord | None:
+        """The live record of `scope`, from memory or, past the memory budget, from its file."""
+        record = self.get(scope)
+        if record is not None or self._clock() >= self._spilled_until:
+            return record
+        data = await self.files.read(scope)
+        stored = stored_entry(scope, data) if data is not None else None
+        found = record_from(IdempotencyRecord, stored, "scope") if stored is not None else None
+        if found is not None and found.expires_at > self._clock():
+            return found
+        return self.get(scope)  # it may have completed while the file was read
 
     def get(self, scope: str) -> IdempotencyRecord | None:
         record = self._records.get(scope)
@@ -55,10 +86,56 @@ class IdempotencyStore(IndexedStore):
         return record
 
     def put(self, record: IdempotencyRecord) -> None:
-        self._records.pop(record.scope, None)
+        self._forget(record.scope)
         self._records[record.scope] = record
+        self._bytes += _footprint(record)
         self.files.put(record.scope, encode_entry(record_header(record), record.body))
         self._expire_oldest()
+        self._spill_oldest()
+        self._maybe_sweep()
+
+    def _spill_oldest(self) -> None:
+        while self._bytes > self._budget and len(self._records) > 1:
+            _, oldest = self._records.popitem(last=False)
+            self._bytes -= _footprint(oldest)
+            self._spilled_until = max(self._spilled_until, oldest.expires_at)
+
+    def _maybe_sweep(self) -> None:
+        """Spilled records' files expire out of sight of `_expire_oldest`: delete them now and then."""
+        now = self._clock()
+        if not self._spilled_until or now - self._last_sweep < SWEEP_EVERY or self._sweeping is not None:
+            return
+        self._last_sweep = now
+        self._sweeping = asyncio.get_running_loop().create_task(self._sweep(now), name="killtoken-idempotency-sweep")
+
+    async def _sweep(self, now: float) -> None:
+        try:
+            expired = await asyncio.to_thread(self._expired_files, now)
+            for name in expired:
+                if name not in self._records:  # put again meanwhile: the file is the new record's
+                    self.files.delete(name)
+        finally:
+            self._sweeping = None
+
+    def _expired_files(self, now: float) -> list[str]:
+        names = []
+        for stored in self.files.scan(at_start=False):
+            record = record_from(IdempotencyRecord, stored, "scope")
+            if record is None or record.expires_at <= now:
+                names.append(stored.name)
+        return names
+
+    async def close(self) -> None:
+        self.files.stop_scanning()
+        if self._sweeping is not None:
+            with contextlib.suppress(Exception):
+                await self._sweeping
+        await super().close()
+
+    def _forget(self, scope: str) -> None:
+        record = self._records.pop(scope, None)
+        if record is not None:
+            self._bytes -= _footprint(record)
 
     def _expire_oldest(self) -> None:
         # Records arrive in time order with one TTL, so the expired ones are at the front; a record
@@ -71,7 +148,7 @@ class IdempotencyStore(IndexedStore):
             self._drop(scope)
 
     def _drop(self, scope: str) -> None:
-        del self._records[scope]
+        self._forget(scope)
         self.files.delete(scope)
 
     def _index(self, entries: list[StoredEntry]) -> None:
@@ -81,4 +158,11 @@ class IdempotencyStore(IndexedStore):
             if record is None or record.expires_at <= now:
                 self.files.delete(name)
             else:
+                self._forget(record.scope)
                 self._records[record.scope] = record
+                self._bytes += _footprint(record)
+        self._spill_oldest()
+
+
+def _footprint(record: IdempotencyRecord) -> int:
+    return len(record.body) + RECORD_OVERHEAD
