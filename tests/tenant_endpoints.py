@@ -17,6 +17,7 @@ class Endpoint:
     path: str  # may hold {credential}, {request} or {template}: ids of resources owned by one tenant
     body: dict[str, Any] | None = None
     destructive: bool = False  # walk it last: it removes the resource it names
+    admin_token: bool = True  # `kt --tenant NAME` reaches it with the admin token; the SDK doors take keys only
 
     def url(self, owned: Owned) -> str:
         return self.path.format(credential=owned.credential, request=owned.request, template=owned.template)
@@ -54,8 +55,8 @@ def chat_payload(feature: str | None = None) -> dict[str, Any]:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/v1/chat", chat_payload()),
-    Endpoint("POST", "/v1/openai/chat/completions", chat_payload()),
+    Endpoint("POST", "/v1/chat", chat_payload(), admin_token=False),
+    Endpoint("POST", "/v1/openai/chat/completions", chat_payload(), admin_token=False),
     Endpoint("GET", "/v1/provider-credentials"),
     Endpoint("POST", "/v1/provider-credentials", {"provider": "openai", "apiKey": "sk-isolation-test-key-0000"}),
     Endpoint("GET", "/v1/provider-credentials/{credential}"),
