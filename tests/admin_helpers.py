@@ -28,10 +28,17 @@ def tenant_client(gateway: LiveGateway, key: str) -> httpx.Client:
     return httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
 
-def add_credential(client: httpx.Client, base_url: str, secret: str = PROVIDER_SECRET) -> dict[str, Any]:
+def add_credential(
+    client: httpx.Client,
+    base_url: str,
+    secret: str = PROVIDER_SECRET,
+    *,
+    provider: str = "openai_compatible",
+    **config: str,
+) -> dict[str, Any]:
     response = client.post(
         "/v1/provider-credentials",
-        json={"provider": "openai_compatible", "apiKey": secret, "config": {"baseUrl": base_url}},
+        json={"provider": provider, "apiKey": secret, "config": {"baseUrl": base_url, **config}},
     )
     assert response.status_code == 201, response.text
     return dict(response.json())

@@ -14,6 +14,7 @@ import pytest
 from killtoken_proxy.bootstrap import ensure_default_tenant
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.settings import Settings
+from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.live_app import serving
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -41,6 +42,13 @@ def settings() -> Settings:
 @pytest.fixture
 def fake_openai() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI(PROVIDER_SECRET).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_anthropic() -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic(PROVIDER_SECRET).start()
     yield fake
     fake.stop()
 

@@ -51,7 +51,11 @@ def test_tenant_lifecycle_from_the_cli(monkeypatch: pytest.MonkeyPatch):
 
     assert "suspended" in runner.invoke(app, ["tenants", "suspend", "acme"]).stderr
     code, output = as_tenant(monkeypatch, key, "credentials", "list")
-    assert code == 1 and "tenant_suspended" in output and "kt tenants resume" in output
+    assert code == 1 and "tenant_suspended" in output and "kt tenants resume acme" in output
+    acting = runner.invoke(app, ["credentials", "list", "--tenant", "acme"])  # the admin token, for acme
+    assert acting.exit_code == 1 and isinstance(acting.exception, SystemExit)  # a message, not a traceback
+    assert "tenant_suspended" in acting.stderr and "kt tenants resume acme" in acting.stderr
+    ok("keys", "list", "--tenant", "acme")  # the admin commands still manage a suspended tenant
     ok("tenants", "resume", "acme")
     assert as_tenant(monkeypatch, key, "credentials", "list", "--json") == (0, "[]\n")
 

@@ -12,6 +12,7 @@ import httpx
 
 from tests.admin_helpers import add_credential, new_tenant, tenant_client
 from tests.conftest import LiveGateway
+from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 from tests.tenant_endpoints import Owned, chat_payload, in_safe_order
 
@@ -23,17 +24,20 @@ def _unknown(owned: Owned) -> Owned:
         request=owned.request[:-6] + "zzzzzz",
         marker="none",
         template=owned.template[:-6] + "zzzzzz",
+        model=owned.model[:-6] + "zzzzzz",
     )
 
 
 def _without_ids(text: str, owned: Owned) -> str:
-    for own_id in (owned.credential, owned.request, owned.template):
+    for own_id in (owned.credential, owned.request, owned.template, owned.model):
         text = text.replace(own_id, "<id>")
     return text
 
 
-def _setup(client: httpx.Client, fake: FakeOpenAI, marker: str) -> Owned:
-    credential = add_credential(client, fake.base_url)["id"]
+def _setup(client: httpx.Client, fake: FakeOpenAI, claude: FakeAnthropic, marker: str) -> Owned:
+    model = f"{marker}-model"  # each tenant's credential names its own default model
+    credential = add_credential(client, fake.base_url, defaultModel=model)["id"]
+    add_credential(client, claude.base_url, provider="anthropic")
     chat = client.post("/v1/chat", json=chat_payload(feature=marker))
     assert chat.status_code == 200, chat.text
     template = client.post(
@@ -45,14 +49,17 @@ def _setup(client: httpx.Client, fake: FakeOpenAI, marker: str) -> Owned:
         request=chat.headers["x-killtoken-request-id"],
         marker=marker,
         template=template.json()["id"],
+        model=model,
     )
 
 
-def test_tenant_b_can_never_reach_tenant_a_data(gateway: LiveGateway, fake_openai: FakeOpenAI):
+def test_tenant_b_can_never_reach_tenant_a_data(
+    gateway: LiveGateway, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+):
     _b, b_key = new_tenant(gateway, "tenant-b")
     with gateway.client() as a, tenant_client(gateway, b_key) as b:
-        a_owned = _setup(a, fake_openai, "tenant-a-private-feature")
-        _setup(b, fake_openai, "tenant-b-feature")
+        a_owned = _setup(a, fake_openai, fake_anthropic, "tenant-a-private-feature")
+        _setup(b, fake_openai, fake_anthropic, "tenant-b-feature")
         a_label = a.get(f"/v1/provider-credentials/{a_owned.credential}").json()["label"]
 
         unknown = _unknown(a_owned)

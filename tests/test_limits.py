@@ -228,6 +228,26 @@ def test_what_counts_against_the_plan(openai_gateway: LiveGateway, fake_openai: 
         assert unreachable.headers["x-killtoken-plan-used"] == "2"
 
 
+def test_exact_cache_hits_count_against_the_plan(openai_gateway: LiveGateway, fake_openai: FakeOpenAI):
+    """README "What counts": "including exact-cache hits" ($0 at the provider, not at the plan), so at the
+    limit a hit is refused like any chat call; only idempotent replays are exempt."""
+    patch_tenant(openai_gateway, "default", monthlyRequests=2)
+    cached = {**chat_body(), "cachePolicy": {"exactCache": "read_write"}}
+    with openai_gateway.client() as http:
+        miss, hit, refused = (http.post("/v1/chat", json=cached) for _ in range(3))
+    assert miss.json()["killtoken"]["metrics"]["cacheStatus"] == "miss"
+    assert hit.json()["killtoken"]["metrics"]["cacheStatus"] == "hit"
+    assert [miss.headers["x-killtoken-plan-used"], hit.headers["x-killtoken-plan-used"]] == ["1", "2"]
+    assert refused.status_code == 402 and refused.json()["error"] == "plan_limit_exceeded"
+    assert refused.headers["x-killtoken-plan-used"] == "2"
+    patch_tenant(openai_gateway, "default", monthlyRequests=3)
+    with openai_gateway.client() as http:
+        again = http.post("/v1/chat", json=cached)  # what was refused was a hit, now let through
+    assert again.json()["killtoken"]["metrics"]["cacheStatus"] == "hit"
+    assert again.headers["x-killtoken-plan-used"] == "3"
+    assert len(fake_openai.received) == 1  # the hits and the refusal never reached the provider
+
+
 def test_plan_usage_survives_a_restart_and_the_month_rolls_over(
     settings: Settings, fake_openai: FakeOpenAI, tmp_path: Path
 ):

@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from killtoken_cli.main import app
-from tests.conftest import LiveGateway
+from tests.admin_helpers import chat_body
+from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.fakes.openai_server import FakeOpenAI
 from tests.provider_cases import AWS_SECRET, SA_EMAIL, SA_PRIVATE_PEM
 
 runner = CliRunner()
@@ -47,6 +49,18 @@ def post(gateway: LiveGateway, body: dict[str, Any]) -> Any:
         ),
         ({"provider": "azure_openai", "apiKey": "k" * 20, "config": {"deployment": "prod"}}, "config.endpoint"),
         ({"provider": "openai_compatible", "apiKey": "k" * 20}, "config.baseUrl"),
+        (
+            {
+                "provider": "openai_compatible",
+                "apiKey": "k" * 20,
+                "config": {"baseUrl": "http://127.0.0.1:9/v1", "endpoint": "http://127.0.0.1:8/v1"},
+            },
+            "config.endpoint",
+        ),
+        (
+            {"provider": "openai_compatible", "apiKey": "k" * 20, "config": {"endpoint": "localhost:8080"}},
+            "config.endpoint",
+        ),
         (
             {
                 "provider": "google_vertex",
@@ -101,6 +115,7 @@ def test_azure_accepts_base_url_in_place_of_endpoint_and_bedrock_session_token_i
         },
     )
     assert azure.status_code == 201 and bedrock.status_code == 201, (azure.text, bedrock.text)
+    assert azure.json()["config"] == {"endpoint": "http://127.0.0.1:9"}  # stored under the one name read
     assert bedrock.json()["config"] == {"region": "eu-central-1"} and AWS_SECRET not in bedrock.text
 
 
@@ -113,6 +128,27 @@ def test_providers_endpoint_lists_every_provider_with_its_fields(gateway: LiveGa
     assert shapes["google_vertex"]["requiredConfig"] == ["projectId", "location"]
     assert "baseUrl" in shapes["openai"]["optionalConfig"] and shapes["openai"]["secretFields"] == ["apiKey"]
     assert shapes["azure_openai"]["requiredConfig"] == ["endpoint"]
+    assert shapes["openai_compatible"]["configStandIns"] == {"baseUrl": "endpoint"}
+
+
+def test_openai_compatible_takes_the_contracts_endpoint_as_its_base_url(gateway: LiveGateway, fake_openai: FakeOpenAI):
+    """The contract's "config with endpoint/baseUrl": `endpoint` is stored as `baseUrl`, and calls go there."""
+    body = {"provider": "openai_compatible", "apiKey": PROVIDER_SECRET, "config": {"endpoint": fake_openai.base_url}}
+    created = post(gateway, body)
+    assert created.status_code == 201, created.text
+    assert created.json()["config"] == {"baseUrl": fake_openai.base_url}
+    url = f"/v1/provider-credentials/{created.json()['id']}"
+    with gateway.client() as http:
+        chat = http.post("/v1/chat", json=chat_body())
+        assert chat.status_code == 200, chat.text
+        assert fake_openai.received[-1].path == f"{fake_openai.prefix}/chat/completions"
+        same = {"baseUrl": fake_openai.base_url + "/", "endpoint": fake_openai.base_url}  # one URL, two names: fine
+        assert http.patch(url, json={"config": same}).json()["config"] == {"baseUrl": fake_openai.base_url + "/"}
+        moved = http.patch(url, json={"config": {"endpoint": "http://127.0.0.1:9/v1"}})
+        assert moved.json()["config"] == {"baseUrl": "http://127.0.0.1:9/v1"}  # replaces the stored baseUrl
+        differ = http.patch(url, json={"config": {"baseUrl": fake_openai.base_url, "endpoint": "http://127.0.0.1:9"}})
+    assert differ.status_code == 400 and differ.json()["error"] == "invalid_credential"
+    assert "`config.baseUrl` and `config.endpoint`" in differ.json()["message"]
 
 
 # -- kt credentials add <provider> ---------------------------------------------------------------------
@@ -174,6 +210,11 @@ def test_cli_azure_with_config_pairs(monkeypatch: pytest.MonkeyPatch):
         ]
     )
     assert meta["config"]["deployment"] == "gpt4o-prod" and meta["last4"] == "cdef"
+
+
+def test_cli_openai_compatible_with_an_endpoint_pair():
+    meta = added(["openai_compatible", "--config", "endpoint=http://127.0.0.1:9/v1"], stdin="sk-local-0123456789ab\n")
+    assert meta["config"] == {"baseUrl": "http://127.0.0.1:9/v1"}
 
 
 def test_cli_bedrock_from_env_by_field(monkeypatch: pytest.MonkeyPatch):

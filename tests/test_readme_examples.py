@@ -10,13 +10,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.conftest import LiveGateway
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -38,13 +37,6 @@ def json_documents(text: str) -> list[Any]:
         while at < len(text) and text[at].isspace():
             at += 1
     return docs
-
-
-@pytest.fixture
-def fake_anthropic() -> Iterator[FakeAnthropic]:
-    fake = FakeAnthropic(PROVIDER_SECRET).start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -8,11 +8,14 @@ import stat
 import httpx
 import pytest
 
+from killtoken_proxy.api.dependencies import TENANT_HEADER
 from killtoken_proxy.store.tenants import hash_key
 from tests.admin_helpers import add_credential, admin_client, chat_body, new_tenant, tenant_client
 from tests.conftest import LiveGateway
 from tests.fakes.openai_server import FakeOpenAI
 from tests.tenant_endpoints import Owned, in_safe_order
+
+ACTING_FOR_ACME = {TENANT_HEADER: "acme"}
 
 
 def test_the_admin_token_is_owner_only_and_the_only_way_in(gateway: LiveGateway):
@@ -107,15 +110,23 @@ def test_a_suspended_tenant_gets_403_on_every_tenant_endpoint(gateway: LiveGatew
         request_id = acme.post("/v1/chat", json=chat_body()).headers["x-killtoken-request-id"]
         owned = Owned(credential=credential, request=request_id, marker="acme")
         assert admin.post("/v1/admin/tenants/acme/suspend").json()["status"] == "suspended"
+        upstream_calls = len(fake_openai.received)
         for endpoint in in_safe_order():
             response = acme.request(endpoint.method, endpoint.url(owned), json=endpoint.body)
             assert response.status_code == 403, endpoint
             assert "tenant_suspended" in response.text, endpoint
+            # `kt ... --tenant acme`: the admin token acting for a suspended tenant is refused the same way.
+            as_admin = admin.request(endpoint.method, endpoint.url(owned), json=endpoint.body, headers=ACTING_FOR_ACME)
+            status, code = (403, "tenant_suspended") if endpoint.admin_token else (401, "tenant_not_resolved")
+            assert as_admin.status_code == status and code in as_admin.text, endpoint
+        assert len(fake_openai.received) == upstream_calls  # not even the credential test reached the provider
+        assert admin.get("/v1/admin/tenants/acme/keys").status_code == 200  # the admin API still manages it
         with tenant_client(gateway, gateway.key) as other:  # other tenants are untouched
             assert other.get("/v1/requests").status_code == 200
         assert admin.post("/v1/admin/tenants/acme/resume").json()["status"] == "active"
         assert acme.post("/v1/chat", json=chat_body()).status_code == 200
         assert acme.get(f"/v1/provider-credentials/{credential}").status_code == 200
+        assert admin.get("/v1/provider-credentials", headers=ACTING_FOR_ACME).status_code == 200
 
 
 def test_removing_a_tenant_removes_its_keys_credentials_and_secrets(gateway: LiveGateway, fake_openai: FakeOpenAI):

@@ -134,7 +134,8 @@ def collect(
     if ask_config and sys.stdin.isatty():
         import typer
 
+        stand_ins = shape.get("configStandIns", {})
         for name in shape["requiredConfig"]:
-            if not config.get(name) and not (name == "endpoint" and config.get("baseUrl")):
+            if not config.get(name) and not config.get(stand_ins.get(name, "")):
                 config[name] = str(typer.prompt(f"{provider} {name}")).strip()
     return secrets, config

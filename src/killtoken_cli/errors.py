@@ -10,7 +10,6 @@ from killtoken_cli.output import EXIT_ERROR, EXIT_SECRETS, EXIT_UNAVAILABLE, Cli
 _FIXES = {
     "provider_credential_required": "Add one with `kt credentials add <provider>`.",
     "tenant_not_resolved": "Then give `kt` the new key: `kt init --key kt_...` or KILLTOKEN_API_KEY.",
-    "tenant_suspended": "An admin can lift it with `kt tenants resume <name>`.",
     "credential_not_found": "`kt credentials list` shows this tenant's credentials.",
     "request_not_found": "`kt requests list` shows this tenant's requests.",
     "admin_unauthorized": "Restart `kt serve` so it re-reads the admin token in its state folder.",

@@ -65,10 +65,37 @@ def _header_safe(value: str, name: str, where: str) -> str:
     return value
 
 
+def _same_setting(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().rstrip("/") == b.strip().rstrip("/")
+    return bool(a == b)
+
+
+def _stand_ins_renamed(config: Mapping[str, Any], shape: CredentialShape) -> dict[str, Any]:
+    """`config` with each stand-in under the name of the field it stands for (openai_compatible's `endpoint`
+    as `baseUrl`), so routing, the adapter and the cache key see one name. Both given and different is 400."""
+    renamed = dict(config)
+    for name, stand_in in shape.stand_ins.items():
+        if stand_in not in renamed:
+            continue
+        value = renamed.pop(stand_in)
+        if renamed.get(name) is None:
+            renamed[name] = value
+        elif value is not None and not _same_setting(renamed[name], value):
+            raise _invalid(
+                f"`config.{name}` and `config.{stand_in}` are two names for one setting and they differ; "
+                "give only one.",
+                f"config.{stand_in}",
+            )
+    return renamed
+
+
 def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str) -> dict[str, Any]:
     config = body.get("config") or {}
     if not isinstance(config, dict):
         raise _invalid("`config` must be an object.", "config")
+    _check_urls(config)
+    config = _stand_ins_renamed(config, shape)
     unknown = sorted(set(config) - set(shape.config_fields))
     if unknown:
         raise _invalid(
@@ -78,28 +105,33 @@ def _config_from(body: Mapping[str, Any], shape: CredentialShape, provider: str)
         )
     for name in shape.required_config:
         stand_in = shape.stand_ins.get(name)
-        if stand_in is not None and isinstance(config.get(stand_in), str) and config[stand_in].strip():
-            continue
         if not isinstance(config.get(name), str) or not config[name].strip():
             also = f" (or `config.{stand_in}`)" if stand_in else ""
             raise _invalid(f"A {provider} credential needs `config.{name}`{also}.", f"config.{name}")
+    return {k: v.strip() if isinstance(v, str) else v for k, v in config.items()}
+
+
+def _check_urls(config: Mapping[str, Any]) -> None:
+    """Before stand-ins are renamed, so that the error names the field the caller sent."""
     for name in ("baseUrl", "endpoint", "tokenUri"):
         if config.get(name) is not None:
             parsed = urlparse(str(config[name]))
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise _invalid(f"`config.{name}` must be an http(s) URL such as https://host/v1.", f"config.{name}")
-    return {k: v.strip() if isinstance(v, str) else v for k, v in config.items()}
 
 
 def _label_from(body: Mapping[str, Any], default: str) -> str:
     return parse_label(body.get("label") or default, "label", code="invalid_credential")
 
 
-def _merged_config(current: Mapping[str, Any], patch: Any) -> dict[str, Any]:
-    """JSON merge patch (RFC 7396) of the config: given keys replace, `null` removes a key."""
+def _merged_config(current: Mapping[str, Any], patch: Any, shape: CredentialShape) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396) of the config: given keys replace, `null` removes a key; a stand-in in
+    either side counts as the field it stands for (so `endpoint` replaces a stored `baseUrl`)."""
     if not isinstance(patch, dict):
         raise _invalid("`config` must be an object.", "config")
-    return {k: v for k, v in {**current, **patch}.items() if v is not None}
+    _check_urls(patch)
+    merged = {**_stand_ins_renamed(current, shape), **_stand_ins_renamed(patch, shape)}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def _last4(secrets: dict[str, str]) -> str:
@@ -159,7 +191,7 @@ class CredentialService:
         if "label" in body:
             changes["label"] = _label_from(body, adapter.name)
         if "config" in body:
-            merged = _merged_config(meta.config, body["config"])
+            merged = _merged_config(meta.config, body["config"], adapter.credential_shape)
             changes["config"] = _config_from({"config": merged}, adapter.credential_shape, adapter.name)
         if "status" in body:
             if body["status"] not in STATUSES:

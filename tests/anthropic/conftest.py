@@ -1,26 +1,18 @@
-"""Fixtures and helpers for the Anthropic door tests: a fake Anthropic upstream, a gateway with an
-`anthropic` credential pointing at it, and the official `anthropic` SDK aimed at the gateway."""
+"""Fixtures and helpers for the Anthropic door tests: a gateway with an `anthropic` credential pointing at
+the fake upstream (`fake_anthropic`, in tests/conftest.py), and the official `anthropic` SDK aimed at it."""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import anthropic
-from tests.conftest import PROVIDER_SECRET, LiveGateway
+from tests.conftest import LiveGateway
 from tests.fakes.anthropic_server import FakeAnthropic
 
 HELLO = [{"role": "user", "content": "Capital of France?"}]
-
-
-@pytest.fixture
-def fake_anthropic() -> Iterator[FakeAnthropic]:
-    fake = FakeAnthropic(PROVIDER_SECRET).start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi import Request
 from killtoken_proxy import json_body as json_reader
 from killtoken_proxy.admin_token import ADMIN_TOKEN_PREFIX
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
-from killtoken_proxy.gateway.auth import bearer_key, resolve_tenant
+from killtoken_proxy.gateway.auth import bearer_key, refuse_suspended, resolve_tenant
 from killtoken_proxy.runtime import Runtime
 from killtoken_proxy.store.tenants import Tenant
 
@@ -27,7 +27,8 @@ TENANT_HEADER = "x-killtoken-tenant"
 def calling_tenant(request: Request) -> Tenant:
     """The tenant of the `kt_` key; or, with the local admin token, the one named in `x-killtoken-tenant`
     (`kt ... --tenant NAME`). The admin token can already issue any tenant's keys, so this grants nothing new;
-    the chat doors never take it (limits and quotas belong to keys)."""
+    the chat doors never take it (limits and quotas belong to keys). A suspended tenant gets 403 either way:
+    suspension stops the tenant, not just its keys (the admin endpoints that resume it take no tenant)."""
     runtime = runtime_of(request)
     presented = bearer_key(request.headers) or ""
     if presented.startswith(ADMIN_TOKEN_PREFIX) and hmac.compare_digest(
@@ -43,7 +44,7 @@ def calling_tenant(request: Request) -> Tenant:
         tenant = runtime.tenants.find(ref)
         if tenant is None:
             raise NotFound(f"No tenant {ref!r}; `kt tenants list` shows them.", code="tenant_not_found")
-        return tenant
+        return refuse_suspended(tenant)
     return resolve_tenant(runtime.tenants, request.headers)
 
 

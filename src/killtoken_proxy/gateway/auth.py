@@ -39,6 +39,16 @@ def resolve_tenant(tenants: TenantStore, headers: Mapping[str, str], *, allow_x_
     tenant = tenants.resolve(key) if key.startswith("kt_") else None
     if tenant is None:
         raise TenantNotResolved(_unresolved_reason(tenants, key))
+    return refuse_suspended(tenant)
+
+
+def refuse_suspended(tenant: Tenant) -> Tenant:
+    """The tenant, or 403 `tenant_suspended`: however the caller named it (its key, or the admin token and
+    `x-killtoken-tenant`), a suspended tenant is served nowhere but on the admin endpoints that manage it."""
     if tenant.suspended:
-        raise KillTokenError("This tenant is suspended.", code="tenant_suspended", status=403)
+        raise KillTokenError(
+            f"Tenant `{tenant.name}` is suspended; an admin can lift it with `kt tenants resume {tenant.name}`.",
+            code="tenant_suspended",
+            status=403,
+        )
     return tenant

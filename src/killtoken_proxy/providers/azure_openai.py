@@ -1,7 +1,8 @@
 """Azure OpenAI: deployment URL and `api-version` from the credential config, key in the `api-key` header.
 
-`config.endpoint` (or `config.baseUrl`) is the resource URL, `config.deployment` the deployment (else the
-request's model names it), `config.apiVersion` the dated version (default below) or `v1` for the v1 API.
+`config.endpoint` (or `config.baseUrl`, stored as `endpoint`) is the resource URL, `config.deployment` the
+deployment (else the request's model names it), `config.apiVersion` the dated version (default below) or
+`v1` for the v1 API.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ DEFAULT_API_VERSION = "2024-10-21"  # a GA version (reference §3.2)
 @dataclass(frozen=True)
 class AzureOpenAIAdapter(OpenAIFamilyAdapter):
     def base_url(self, credential: Credential) -> str:
+        # New credentials store `baseUrl` as `endpoint` (see `stand_ins`); older ones may hold `baseUrl`.
         return str(credential.config.get("baseUrl") or credential.config["endpoint"]).rstrip("/")
 
     def _deployment(self, request: ChatRequest, credential: Credential) -> str:

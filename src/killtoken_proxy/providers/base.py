@@ -23,7 +23,8 @@ class CredentialShape:
     optional_secret_fields: tuple[str, ...] = ()
     required_config: tuple[str, ...] = ()
     optional_config: tuple[str, ...] = ()
-    # A required config field that another one may stand in for, e.g. Azure's `endpoint` by `baseUrl`.
+    # A required config field that another name may stand in for (Azure's `endpoint` given as `baseUrl`,
+    # openai_compatible's `baseUrl` as `endpoint`): stored under the required name, so one name is read.
     stand_ins: Mapping[str, str] = field(default_factory=dict)
     check: CredentialCheck | None = None
 
@@ -39,6 +40,7 @@ class CredentialShape:
             "optionalSecretFields": list(self.optional_secret_fields),
             "requiredConfig": list(self.required_config),
             "optionalConfig": [f for f in self.config_fields if f not in self.required_config],
+            "configStandIns": dict(self.stand_ins),
         }
 
 
