@@ -73,6 +73,20 @@ def test_export_requests_as_csv_and_json(seeded: list[dict], tmp_path: Path):
     assert json.loads(analytics.read_text())["daily"]
 
 
+def test_exports_without_out_write_to_stdout(seeded: list[dict]):
+    """The README's `kt export analytics` has no --out: data goes to stdout, the message to stderr."""
+    code, out, err = kt("export", "analytics", "--period", "all")
+    assert code == 0, err
+    assert json.loads(out)["daily"] and "to stdout" in err
+    code, out, err = kt("export", "requests", "--period", "all")
+    assert code == 0, err
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert tuple(header) == HEADER and len(rows) == len(seeded)
+    code, out, err = kt("export", "requests", "--period", "all", "--format", "json", "--status", "error")
+    assert code == 0, err
+    assert sorted(r["id"] for r in json.loads(out)) == sorted(r["id"] for r in seeded if r["status"] != 200)
+
+
 def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
     code, out, err = kt("report", "roi", "--period", "all")
     assert code == 0, err
