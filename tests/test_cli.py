@@ -62,6 +62,18 @@ def test_credentials_add_from_stdin_and_list_shows_metadata_only():
     assert json.loads(runner.invoke(app, ["credentials", "list", "--json"]).stdout) == []
 
 
+def test_credentials_list_and_update_show_a_short_secret_alike_as_hidden():
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    added = runner.invoke(app, ["credentials", "add", "openai", "--json"], input="sk-short-0001\n")
+    assert added.exit_code == 0, added.output
+    meta = json.loads(added.stdout)
+    assert meta["last4"] == ""  # too short to show any of it
+    row = next(line for line in runner.invoke(app, ["credentials", "list"]).stdout.splitlines() if meta["id"] in line)
+    assert "(hidden)" in row and "0001" not in row
+    updated = runner.invoke(app, ["credentials", "update", meta["id"], "--label", "short"])
+    assert "(hidden)" in updated.stdout
+
+
 def test_credentials_add_from_env_with_base_url(monkeypatch: pytest.MonkeyPatch):
     assert runner.invoke(app, ["init"]).exit_code == 0
     monkeypatch.setenv("MY_KEY", PROVIDER_SECRET)

@@ -113,7 +113,7 @@ def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
                 r["id"],
                 r["provider"],
                 r["label"],
-                f"…{r['last4']}" if r["last4"] else "",
+                _key(r),
                 r["status"],
                 _where(r["config"]),
                 r["createdAt"][:19],
@@ -123,6 +123,11 @@ def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
     )
 
 
+def _key(meta: dict[str, Any]) -> str:
+    """The secret's last 4 characters; a short secret shows none of it (the gateway sends last4 "")."""
+    return f"…{meta['last4']}" if meta.get("last4") else "(hidden)"
+
+
 def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
     from killtoken_cli.output import print_json, print_table
 
@@ -130,7 +135,7 @@ def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
         print_json(meta)
         return
     rows = [[k, str(meta[k])] for k in ("id", "provider", "label", "status", "createdAt", "updatedAt")]
-    rows.insert(3, ["key", f"…{meta['last4']}" if meta["last4"] else "(hidden)"])
+    rows.insert(3, ["key", _key(meta)])
     rows += [[f"config.{k}", str(v)] for k, v in meta["config"].items()]
     print_table(f"Credential {meta['id']}", ["field", "value"], rows)
 
