@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from killtoken_cli.main import app
 from killtoken_proxy.reports.csv_export import HEADER
 from killtoken_proxy.settings import Settings
-from tests.fakes.ledger_records import varied
+from tests.fakes.ledger_records import T0, record, varied
 from tests.fakes.live_app import seed_ledger, tenant_ids
 
 runner = CliRunner()
@@ -140,6 +140,25 @@ def test_requests_list_filters_and_pages(seeded: list[dict]):
     assert "unpriced" in kt("requests", "list", "--provider", "openai_compatible", "--status", "ok")[1]
     code, _, err = kt("requests", "list", "--cache-status", "lukewarm")
     assert code == 1 and "invalid_filter" in err
+
+
+def test_requests_show_prints_nested_fields_as_json_and_text_as_written(settings: Settings):
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    shown = record(
+        T0,
+        tenant=tenant_ids(settings, "default")["default"],
+        original_request_id=None,
+        provider_usage={"input_tokens": 5, "cached": False},
+        content={"messages": [{"role": "user", "content": "[repeated passage omitted by KillToken] Hi"}]},
+    )
+    seed_ledger(settings, [shown])
+    code, out, err = kt("requests", "show", shown["id"])
+    assert code == 0, err
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in out.splitlines() if line.count("│") == 3}
+    assert rows["replay"] == "false" and rows["original_request_id"] == "null" and rows["feature"] == "weekly-summary"
+    assert rows["provider_usage"] == '{"input_tokens": 5, "cached": false}'
+    assert '"[repeated passage omitted by KillToken] Hi"' in rows["content"]
+    assert json.loads(kt("requests", "show", shown["id"], "--json")[1])["provider_usage"]["cached"] is False
 
 
 def test_requests_settings_turns_content_storage_on_and_off(seeded: list[dict]):

@@ -105,7 +105,14 @@ def show(
     if as_json:
         print_json(record)
         return
-    print_table(request_id, ["field", "value"], [[k, str(v)] for k, v in record.items()])
+    print_table(request_id, ["field", "value"], [[k, _value_text(v)] for k, v in record.items()])
+
+
+def _value_text(value: Any) -> str:
+    """A field as JSON writes it (null, false, {"a": 1}); a plain string as it is, without quotes."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 @app.command("settings")
