@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,25 @@ def test_help_works_and_stays_light():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_help_names_values_not_python_types():
+    """Typer 0.27+ would print `--model <str>`, `<int range>`, `<list[str]>` and `kt chat [OPTIONS] {message}`."""
+    pages = {
+        ("chat",): ["Usage: kt chat [OPTIONS] MESSAGE", "MESSAGE  The user message", "--model MODEL", "--max-tokens N"],
+        ("credentials", "add"): ["[OPTIONS] PROVIDER", "--from-env VAR", "--config KEY=VALUE", "--from-file FILE"],
+        ("requests", "list"): ["--limit N", "--from DATE", "-t, --tenant TENANT"],
+        ("requests", "show"): ["Usage: kt requests show [OPTIONS] REQUEST_ID"],
+        ("templates", "render"): ["[OPTIONS] TEMPLATE", "--var NAME=VALUE", "--version N"],
+        ("prices", "set"): ["[OPTIONS] PROVIDER MODEL", "--input USD"],
+        ("serve",): ["--port PORT", "--log-level LEVEL"],
+    }
+    for command, expected in pages.items():
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, result.output
+        for text in expected:
+            assert text in result.output, (command, text)
+        assert not re.search(r"<[a-z][^>]*>|\{[a-z_]+\}|list\[", result.output), result.output
 
 
 def test_init_prints_the_key_once(isolated_env: Path):

@@ -69,10 +69,13 @@ def chat(
         typer.Option(help="Provider with a stored credential, e.g. openai (default: routed by the model's name)."),
     ] = None,
     feature: Annotated[str | None, typer.Option(help="Feature tag to record the call under.")] = None,
-    system: Annotated[str | None, typer.Option(help="A system instruction sent before the message.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=1, help="Cap on the answer's tokens.")] = None,
+    system: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="A system instruction sent before the message.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, metavar="N", help="Cap on the answer's tokens.")] = None,
     optimization_mode: Annotated[
-        str | None, typer.Option("--optimization-mode", help="measure_only, safe, balanced or aggressive.")
+        str | None,
+        typer.Option("--optimization-mode", metavar="MODE", help="measure_only, safe, balanced or aggressive."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the response and metrics as JSON.")] = False,
 ) -> None:

@@ -7,18 +7,22 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import fail
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = typer.Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
+app = Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
 
 CredentialArg = Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")]
 FromEnvOpt = Annotated[
     list[str] | None,
-    typer.Option("--from-env", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
+    typer.Option("--from-env", metavar="VAR", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
 ]
 ConfigOpt = Annotated[
-    list[str] | None, typer.Option("--config", help="Config as key=value (repeatable; `key=` removes it on update).")
+    list[str] | None,
+    typer.Option(
+        "--config", metavar="KEY=VALUE", help="Config as key=value (repeatable; `key=` removes it on update)."
+    ),
 ]
 
 
@@ -34,9 +38,12 @@ def add(
     label: Annotated[str | None, typer.Option(help="A name to tell credentials apart.")] = None,
     from_env: FromEnvOpt = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from-file", help="google_vertex: the service-account key JSON file.")
+        Path | None,
+        typer.Option("--from-file", metavar="FILE", help="google_vertex: the service-account key JSON file."),
     ] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Base URL, e.g. http://localhost:8000/v1.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", metavar="URL", help="Base URL, e.g. http://localhost:8000/v1.")
+    ] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="aws_bedrock region, or google_vertex location.")
     ] = None,
@@ -158,7 +165,7 @@ def update(
     ] = False,
     from_env: FromEnvOpt = None,
     label: Annotated[str | None, typer.Option(help="A new label.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="A new base URL.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="A new base URL.")] = None,
     config: ConfigOpt = None,
     active: Annotated[
         bool | None, typer.Option("--activate/--deactivate", help="Use it for chat calls, or stop using it.")

@@ -11,6 +11,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import (
     CacheStatusFilter,
     End,
@@ -24,11 +25,13 @@ from killtoken_cli.shared_options import (
     Tenant,
 )
 
-app = typer.Typer(help="Exports: requests (CSV or JSON), analytics (JSON).", no_args_is_help=True)
+app = Typer(help="Exports: requests (CSV or JSON), analytics (JSON).", no_args_is_help=True)
 
 Out = Annotated[
     Path | None,
-    typer.Option("--out", help="File to write (replaced only once the export is complete); stdout if omitted."),
+    typer.Option(
+        "--out", metavar="FILE", help="File to write (replaced only once the export is complete); stdout if omitted."
+    ),
 ]
 
 
@@ -36,7 +39,7 @@ Out = Annotated[
 def requests_(
     out: Out = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="csv (stable documented columns) or json (every field).")
+        str, typer.Option("--format", metavar="FORMAT", help="csv (stable documented columns) or json (every field).")
     ] = "csv",
     feature: Feature = None,
     provider: ProviderFilter = None,

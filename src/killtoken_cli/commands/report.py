@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant
 
-app = typer.Typer(help="Reports: roi.", no_args_is_help=True)
+app = Typer(help="Reports: roi.", no_args_is_help=True)
 
 FORMATS = ("table", "md", "csv")
 
@@ -20,7 +21,7 @@ def roi(
     start: Start = None,
     end: End = None,
     feature: Feature = None,
-    fmt: Annotated[str, typer.Option("--format", help="table (default), md or csv.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table (default), md or csv.")] = "table",
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import usd
 from killtoken_cli.shared_options import (
     AsJson,
@@ -21,7 +22,7 @@ from killtoken_cli.shared_options import (
     Tenant,
 )
 
-app = typer.Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
+app = Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
 
 
 def _row(r: dict[str, Any]) -> list[str]:
@@ -41,7 +42,7 @@ def _row(r: dict[str, Any]) -> list[str]:
 
 @app.command("list")
 def list_(
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=500, metavar="N", help="How many, newest first.")] = 20,
     feature: Feature = None,
     provider: ProviderFilter = None,
     model: ModelFilter = None,
@@ -51,7 +52,7 @@ def list_(
     start: Start = None,
     end: End = None,
     period: Period = None,
-    before: Annotated[str | None, typer.Option(help="Cursor: show requests older than this id.")] = None,
+    before: Annotated[str | None, typer.Option(metavar="ID", help="Cursor: show requests older than this id.")] = None,
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
