@@ -56,12 +56,13 @@ def add(
     from killtoken_cli.credential_input import Flags, collect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
+    from killtoken_proxy.near_miss import did_you_mean
 
     flags = Flags(from_env or [], from_file, base_url, region, config or [])
     with reported(), connect(tenant=tenant) as client:
         shapes = {p["name"]: p for p in client.providers()}
         if provider not in shapes:
-            fail(f"Unknown provider {provider!r}; one of {', '.join(shapes)}.", 2)
+            fail(f"Unknown provider {provider!r}{did_you_mean(provider, shapes)}; one of {', '.join(shapes)}.", 2)
         _warn_if_one_is_active(provider, client.list_credentials())
         secrets, settings_config = collect(provider, shapes[provider], flags)
         meta = client.add_credential(provider, secrets=secrets, config=settings_config, label=label)
