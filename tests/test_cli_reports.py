@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -96,6 +97,51 @@ def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
     code, out, _ = kt("report", "roi", "--period", "all", "--format", "csv")
     assert next(csv.reader(io.StringIO(out)))[0] == "section"
     assert kt("report", "roi", "--format", "xlsx")[0] == 2
+
+
+@pytest.fixture
+def unpriced(settings: Settings) -> None:
+    """6 unpriced calls (search), 1 priced call that cost exactly 0 (free), 12 rejected before routing."""
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    me = tenant_ids(settings, "default")["default"]
+    llama = {"provider": "openai_compatible", "model": "llama-3.1-8b", "cost": None, "feature": "search"}
+    records = [record(T0 + timedelta(minutes=i), tenant=me, **llama) for i in range(6)]
+    records.append(record(T0 + timedelta(minutes=7), tenant=me, feature="free", cost="0"))
+    records += [
+        record(T0 + timedelta(minutes=8 + i), tenant=me, provider=None, model=None, status=400) for i in range(12)
+    ]
+    seed_ledger(settings, records)
+
+
+def cells(table: str) -> dict[str, list[str]]:
+    """A rich table's rows by their first cell."""
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines() if line.startswith("│")]
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_reports_name_the_no_provider_row_alike_and_never_show_unpriced_spend_as_0(unpriced: None):
+    out = kt("analytics", "--period", "all")[1]
+    analytics = cells(out)
+    roi = cells(kt("report", "roi", "--period", "all")[1])
+    assert analytics["(no provider)"][0] == roi["(no provider)"][0] == "12"
+    assert roi["Requests"] == ["19"] and roi["Billed requests"] == ["7 (6 unpriced)"]
+    assert roi["Spend"] == ["$0"] and roi["free"][1] == "$0"  # a priced call that really cost 0
+    assert roi["search"][1:] == ["unpriced", "n/a", "n/a", "n/a"]
+    assert analytics["openai_compatible llama-3.1-8b"][1] == "unpriced"
+    chart = out[out.index("Spend per feature") : out.index("Per provider and model")]
+    assert next(line for line in chart.splitlines() if " search " in line).split()[-2] == "unpriced"
+    md = kt("report", "roi", "--period", "all", "--format", "md")[1]
+    assert "| Billed requests | 7 (6 unpriced) |" in md and "| (no provider) | 12 |" in md
+    assert "| search | 6 | unpriced | n/a | n/a | n/a |" in md
+    assert "(no provider)" in kt("report", "roi", "--period", "all", "--format", "csv")[1]
+
+    only = cells(kt("report", "roi", "--period", "all", "--feature", "search")[1])
+    assert (
+        only["Spend"] == ["unpriced"] and only["Cost without KillToken"] == ["n/a"] and only["Savings rate"] == ["n/a"]
+    )
+    md = kt("report", "roi", "--period", "all", "--feature", "search", "--format", "md")[1]
+    assert "| Spend | unpriced |" in md and "$0" not in md
+    assert cells(kt("analytics", "--period", "all", "--feature", "search")[1])["Spend"] == ["unpriced"]
 
 
 def test_prices_set_list_show_and_remove(seeded: list[dict]):
