@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,25 @@ def test_help_works_and_stays_light():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_help_names_values_not_python_types():
+    """Typer 0.27+ would print `--model <str>`, `<int range>`, `<list[str]>` and `kt chat [OPTIONS] {message}`."""
+    pages = {
+        ("chat",): ["Usage: kt chat [OPTIONS] MESSAGE", "MESSAGE  The user message", "--model MODEL", "--max-tokens N"],
+        ("credentials", "add"): ["[OPTIONS] PROVIDER", "--from-env VAR", "--config KEY=VALUE", "--from-file FILE"],
+        ("requests", "list"): ["--limit N", "--from DATE", "-t, --tenant TENANT"],
+        ("requests", "show"): ["Usage: kt requests show [OPTIONS] REQUEST_ID"],
+        ("templates", "render"): ["[OPTIONS] TEMPLATE", "--var NAME=VALUE", "--version N"],
+        ("prices", "set"): ["[OPTIONS] PROVIDER MODEL", "--input USD"],
+        ("serve",): ["--port PORT", "--log-level LEVEL"],
+    }
+    for command, expected in pages.items():
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, result.output
+        for text in expected:
+            assert text in result.output, (command, text)
+        assert not re.search(r"<[a-z][^>]*>|\{[a-z_]+\}|list\[", result.output), result.output
 
 
 def test_init_prints_the_key_once(isolated_env: Path):
@@ -60,6 +80,18 @@ def test_credentials_add_from_stdin_and_list_shows_metadata_only():
     removed = runner.invoke(app, ["credentials", "remove", meta["id"]])
     assert removed.exit_code == 0
     assert json.loads(runner.invoke(app, ["credentials", "list", "--json"]).stdout) == []
+
+
+def test_credentials_list_and_update_show_a_short_secret_alike_as_hidden():
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    added = runner.invoke(app, ["credentials", "add", "openai", "--json"], input="sk-short-0001\n")
+    assert added.exit_code == 0, added.output
+    meta = json.loads(added.stdout)
+    assert meta["last4"] == ""  # too short to show any of it
+    row = next(line for line in runner.invoke(app, ["credentials", "list"]).stdout.splitlines() if meta["id"] in line)
+    assert "(hidden)" in row and "0001" not in row
+    updated = runner.invoke(app, ["credentials", "update", meta["id"], "--label", "short"])
+    assert "(hidden)" in updated.stdout
 
 
 def test_credentials_add_from_env_with_base_url(monkeypatch: pytest.MonkeyPatch):

@@ -85,3 +85,25 @@ def test_kt_chat_with_an_open_weight_model_suggests_who_hosts_it(fake_openai: Fa
     assert result.exit_code == 1 and "invalid_model" in result.stderr
     assert "together/llama-3-70b" in result.stderr and "kt credentials add together" in result.stderr
     assert "anthropic/llama-3-70b" not in result.stderr
+
+
+def test_kt_chat_errors_print_the_gateways_fix_once_and_name_provider_option(fake_openai: FakeOpenAI):
+    _setup(fake_openai)
+    missing = runner.invoke(app, ["chat", "Hello", "--provider", "openai_compatible", "--model", "llama"])
+    assert missing.stderr.count("kt credentials add") == 1 and "<provider>" not in missing.stderr
+    # Routed by the model's family to anthropic, which has no credential: the hint names the CLI option.
+    family = runner.invoke(app, ["chat", "Hello", "--model", "claude-sonnet-4-5"])
+    assert family.exit_code == 1 and "provider_credential_required" in family.stderr
+    assert "`--provider openai`" in " ".join(family.stderr.split()) and "x-killtoken-provider" not in family.stderr
+    assert runner.invoke(app, ["credentials", "add", "anthropic"], input="sk-ant-fake-000000000\n").exit_code == 0
+    unknown = runner.invoke(app, ["chat", "Hello", "--model", "mystery-model"])
+    assert unknown.exit_code == 1 and "invalid_model" in unknown.stderr
+    assert "pass `--provider`" in " ".join(unknown.stderr.split()) and "x-killtoken-provider" not in unknown.stderr
+
+
+def test_provider_as_option_rewrites_each_header_hint_the_gateway_gives():
+    from killtoken_cli.commands.chat import provider_as_option
+
+    assert provider_as_option("use `a/m` or the `x-killtoken-provider: a` header.") == "use `a/m` or `--provider a`."
+    assert provider_as_option("or send the `x-killtoken-provider: b` header.") == "or pass `--provider b`."
+    assert provider_as_option("or send the `x-killtoken-provider` header.") == "or pass `--provider`."

@@ -115,6 +115,20 @@ def test_exported_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_kept
     assert 'ok\n=HYPERLINK("http://x.example")' in features
 
 
+def test_exports_without_out_write_to_stdout(seeded: list[dict]):
+    """The README's `kt export analytics` has no --out: data goes to stdout, the message to stderr."""
+    code, out, err = kt("export", "analytics", "--period", "all")
+    assert code == 0, err
+    assert json.loads(out)["daily"] and "to stdout" in err
+    code, out, err = kt("export", "requests", "--period", "all")
+    assert code == 0, err
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert tuple(header) == HEADER and len(rows) == len(seeded)
+    code, out, err = kt("export", "requests", "--period", "all", "--format", "json", "--status", "error")
+    assert code == 0, err
+    assert sorted(r["id"] for r in json.loads(out)) == sorted(r["id"] for r in seeded if r["status"] != 200)
+
+
 def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
     code, out, err = kt("report", "roi", "--period", "all")
     assert code == 0, err
@@ -124,6 +138,51 @@ def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
     code, out, _ = kt("report", "roi", "--period", "all", "--format", "csv")
     assert next(csv.reader(io.StringIO(out)))[0] == "section"
     assert kt("report", "roi", "--format", "xlsx")[0] == 2
+
+
+@pytest.fixture
+def unpriced(settings: Settings) -> None:
+    """6 unpriced calls (search), 1 priced call that cost exactly 0 (free), 12 rejected before routing."""
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    me = tenant_ids(settings, "default")["default"]
+    llama = {"provider": "openai_compatible", "model": "llama-3.1-8b", "cost": None, "feature": "search"}
+    records = [record(T0 + timedelta(minutes=i), tenant=me, **llama) for i in range(6)]
+    records.append(record(T0 + timedelta(minutes=7), tenant=me, feature="free", cost="0"))
+    records += [
+        record(T0 + timedelta(minutes=8 + i), tenant=me, provider=None, model=None, status=400) for i in range(12)
+    ]
+    seed_ledger(settings, records)
+
+
+def cells(table: str) -> dict[str, list[str]]:
+    """A rich table's rows by their first cell."""
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines() if line.startswith("│")]
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_reports_name_the_no_provider_row_alike_and_never_show_unpriced_spend_as_0(unpriced: None):
+    out = kt("analytics", "--period", "all")[1]
+    analytics = cells(out)
+    roi = cells(kt("report", "roi", "--period", "all")[1])
+    assert analytics["(no provider)"][0] == roi["(no provider)"][0] == "12"
+    assert roi["Requests"] == ["19"] and roi["Billed requests"] == ["7 (6 unpriced)"]
+    assert roi["Spend"] == ["$0"] and roi["free"][1] == "$0"  # a priced call that really cost 0
+    assert roi["search"][1:] == ["unpriced", "n/a", "n/a", "n/a"]
+    assert analytics["openai_compatible llama-3.1-8b"][1] == "unpriced"
+    chart = out[out.index("Spend per feature") : out.index("Per provider and model")]
+    assert next(line for line in chart.splitlines() if " search " in line).split()[-2] == "unpriced"
+    md = kt("report", "roi", "--period", "all", "--format", "md")[1]
+    assert "| Billed requests | 7 (6 unpriced) |" in md and "| (no provider) | 12 |" in md
+    assert "| search | 6 | unpriced | n/a | n/a | n/a |" in md
+    assert "(no provider)" in kt("report", "roi", "--period", "all", "--format", "csv")[1]
+
+    only = cells(kt("report", "roi", "--period", "all", "--feature", "search")[1])
+    assert (
+        only["Spend"] == ["unpriced"] and only["Cost without KillToken"] == ["n/a"] and only["Savings rate"] == ["n/a"]
+    )
+    md = kt("report", "roi", "--period", "all", "--feature", "search", "--format", "md")[1]
+    assert "| Spend | unpriced |" in md and "$0" not in md
+    assert cells(kt("analytics", "--period", "all", "--feature", "search")[1])["Spend"] == ["unpriced"]
 
 
 def test_prices_set_list_show_and_remove(seeded: list[dict]):
@@ -181,7 +240,7 @@ def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id
     code, out, err = kt("requests", "show", shown["id"])
     assert code == 0, err
     table = dict(re.findall(r"^│ (\w+) +│ (.*?) *│$", out, re.MULTILINE))
-    assert table == {k: str(v) for k, v in expected.items()}
+    assert table == {k: v if isinstance(v, str) else json.dumps(v) for k, v in expected.items()}
     code, out, err = kt("requests", "show", shown["id"], "--json")
     assert code == 0 and json.loads(out) == expected
 
@@ -189,6 +248,25 @@ def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id
         code, out, err = kt("requests", "show", unknown)
         assert code == 1 and out == ""
         assert f"No request '{unknown}' in this tenant" in err and "`kt requests list`" in err
+
+
+def test_requests_show_prints_nested_fields_as_json_and_text_as_written(settings: Settings):
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    shown = record(
+        T0,
+        tenant=tenant_ids(settings, "default")["default"],
+        original_request_id=None,
+        provider_usage={"input_tokens": 5, "cached": False},
+        content={"messages": [{"role": "user", "content": "[repeated passage omitted by KillToken] Hi"}]},
+    )
+    seed_ledger(settings, [shown])
+    code, out, err = kt("requests", "show", shown["id"])
+    assert code == 0, err
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in out.splitlines() if line.count("│") == 3}
+    assert rows["replay"] == "false" and rows["original_request_id"] == "null" and rows["feature"] == "weekly-summary"
+    assert rows["provider_usage"] == '{"input_tokens": 5, "cached": false}'
+    assert '"[repeated passage omitted by KillToken] Hi"' in rows["content"]
+    assert json.loads(kt("requests", "show", shown["id"], "--json")[1])["provider_usage"]["cached"] is False
 
 
 def test_requests_settings_turns_content_storage_on_and_off(seeded: list[dict]):

@@ -96,6 +96,19 @@ def test_repeated_passages_keep_the_latest_copy_and_leave_a_marker():
     assert applied(turns, "balanced")["dedupe_passages"] > 0
 
 
+def test_only_whole_paragraphs_are_deduplicated_not_a_passage_inside_a_longer_one():
+    """README (balanced): "a paragraph of 30+ tokens repeated across turns", not any repeated passage."""
+    doc = sentences(6, "retention")
+    turns = [
+        {"role": "user", "content": f"Doc: {doc} First question?"},
+        {"role": "assistant", "content": "A1."},
+        {"role": "user", "content": f"Again: {doc} Second question?"},
+        {"role": "assistant", "content": "A2."},
+        QUESTION,
+    ]
+    assert run(turns, "balanced") == turns
+
+
 def test_a_passage_already_in_the_system_prompt_is_dropped_from_earlier_turns_not_from_the_system():
     doc = sentences(6, "pricing")
     system = {"role": "system", "content": f"Context:\n\n{doc}"}

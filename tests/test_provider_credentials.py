@@ -104,6 +104,12 @@ def test_invalid_shapes_are_400_naming_the_field_without_echoing_secrets(
         assert secret not in response.text
 
 
+def test_a_mistyped_provider_is_400_with_a_did_you_mean(gateway: LiveGateway):
+    response = post(gateway, {"provider": "opeanai", "apiKey": "k" * 20})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_provider"
+    assert "got 'opeanai' (did you mean 'openai'?)" in response.json()["message"]
+
+
 def test_azure_accepts_base_url_in_place_of_endpoint_and_bedrock_session_token_is_optional(gateway: LiveGateway):
     azure = post(gateway, {"provider": "azure_openai", "apiKey": "k" * 20, "config": {"baseUrl": "http://127.0.0.1:9"}})
     bedrock = post(
@@ -238,6 +244,7 @@ def test_cli_bedrock_from_env_by_field(monkeypatch: pytest.MonkeyPatch):
     ("args", "stdin", "expected"),
     [
         (["nonesuch"], "", "Unknown provider"),
+        (["opeanai"], "", "Unknown provider 'opeanai' (did you mean 'openai'?)"),
         (["openai", "--from-file", "sa.json"], "", "google_vertex only"),
         (["gemini", "--region", "eu"], "k\n", "--region does not apply"),
         (["aws_bedrock", "--from-env", "AWS_SECRET_ACCESS_KEY"], "", "field=VAR"),

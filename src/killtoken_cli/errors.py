@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from killtoken_cli.output import EXIT_ERROR, EXIT_SECRETS, EXIT_UNAVAILABLE, CliError, fail
 
+# Fixes the gateway's own message does not already name (provider_credential_required names its command).
 _FIXES = {
-    "provider_credential_required": "Add one with `kt credentials add <provider>`.",
     "tenant_not_resolved": "Then give `kt` the new key: `kt init --key kt_...` or KILLTOKEN_API_KEY.",
     "credential_not_found": "`kt credentials list` shows this tenant's credentials.",
     "request_not_found": "`kt requests list` shows this tenant's requests.",
@@ -17,7 +17,8 @@ _FIXES = {
 
 
 @contextmanager
-def reported() -> Iterator[None]:
+def reported(reword: Callable[[str], str] | None = None) -> Iterator[None]:
+    """`reword` adapts a gateway message written for HTTP clients to the command line."""
     from killtoken_cli.exceptions import KillTokenAPIError, KillTokenConnectionError, KillTokenError
 
     try:
@@ -27,7 +28,8 @@ def reported() -> Iterator[None]:
     except KillTokenAPIError as exc:
         fix = _FIXES.get(exc.code, "")
         code = EXIT_SECRETS if exc.code == "secrets_unavailable" else EXIT_ERROR
-        fail(f"{exc.message} ({exc.code}) {fix}".strip(), code)
+        message = reword(exc.message) if reword else exc.message
+        fail(f"{message} ({exc.code}) {fix}".strip(), code)
     except KillTokenConnectionError as exc:
         fail(f"{exc} Start it with `kt serve` (`--port N` for another port).", EXIT_UNAVAILABLE)
     except KillTokenError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typer
-
 from killtoken_cli.commands import (
     analytics,
     cache,
@@ -19,8 +17,9 @@ from killtoken_cli.commands import (
     templates,
     tenants,
 )
+from killtoken_cli.help_format import Typer
 
-app = typer.Typer(
+app = Typer(
     name="kt",
     help="KillToken: a local LLM cost gateway. Start with `kt serve`.",
     no_args_is_help=True,

@@ -62,12 +62,14 @@ def print_table(title: str, columns: list[str], rows: list[list[str]], *, stderr
     """A rich table on stdout (data), or on stderr for notes that accompany the data."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        # Cells are data, not markup: "[repeated passage omitted by KillToken]" must not vanish as a style tag.
+        table.add_row(*(Text(cell) for cell in row))
     # Piped output is not wrapped at 80 columns: grep and less should see whole rows.
     stream = sys.stderr if stderr else sys.stdout
     Console(file=stream, width=None if stream.isatty() else 200).print(table)

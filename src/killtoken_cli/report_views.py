@@ -6,12 +6,24 @@ The API's numbers are exact decimal strings; these views only round for display.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from killtoken_cli.output import usd
+from killtoken_proxy.reports.row_labels import UNKNOWN, UNPRICED, model_label, unknown_money, unpriced_only
 
-__all__ = ["period_line", "print_pairs", "print_rows", "print_spend_chart", "usd"]
+__all__ = [
+    "UNKNOWN",
+    "model_label",
+    "money",
+    "period_line",
+    "print_pairs",
+    "print_rows",
+    "print_spend_chart",
+    "unpriced_only",
+    "usd",
+]
 
 BAR_WIDTH = 32
 
@@ -20,6 +32,13 @@ def period_line(report: dict[str, Any]) -> str:
     since = report.get("from") or "the first record"
     until = report.get("to") or "now"
     return f"{since} to {until} (UTC)"
+
+
+def money(amount: str | None, row: Mapping[str, Any], *, spend: bool = False) -> str:
+    """A money figure of a report row: "unpriced"/"n/a" where no priced request stands behind a $0."""
+    if unknown_money(amount, row):
+        return UNPRICED if spend else UNKNOWN
+    return usd(amount)
 
 
 def console() -> Any:
@@ -66,5 +85,5 @@ def print_spend_chart(features: list[dict[str, Any]]) -> None:
         spend = Decimal(feature["spendUsd"])
         bar = Bar(size=float(top) or 1.0, begin=0, end=float(spend), width=BAR_WIDTH, color="cyan")
         share = f"{spend / total:.0%}" if total else "-"
-        table.add_row(feature["feature"], bar, usd(feature["spendUsd"]), share)
+        table.add_row(feature["feature"], bar, money(feature["spendUsd"], feature, spend=True), share)
     console().print(table)

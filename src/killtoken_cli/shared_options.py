@@ -7,9 +7,12 @@ from typing import Annotated
 import typer
 
 Start = Annotated[
-    str | None, typer.Option("--from", help="Start, inclusive: 2026-06-01 or an ISO date-time (UTC unless stated).")
+    str | None,
+    typer.Option(
+        "--from", metavar="DATE", help="Start, inclusive: 2026-06-01 or an ISO date-time (UTC unless stated)."
+    ),
 ]
-End = Annotated[str | None, typer.Option("--to", help="End, exclusive: a date or an ISO date-time.")]
+End = Annotated[str | None, typer.Option("--to", metavar="DATE", help="End, exclusive: a date or an ISO date-time.")]
 Period = Annotated[str | None, typer.Option(help="30d, 24h, 4w or all, instead of --from/--to.")]
 Feature = Annotated[str | None, typer.Option(help="Only this feature tag ((untagged) for untagged traffic).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from killtoken_proxy.errors import InvalidRequest, NotFound, SecretsUnavailable
 from killtoken_proxy.labels import parse_label
+from killtoken_proxy.near_miss import did_you_mean
 from killtoken_proxy.providers.base import Credential, CredentialShape, ProviderAdapter
 from killtoken_proxy.secrets.secret_store import SecretStore, credential_entry
 from killtoken_proxy.store.credentials import CredentialMeta, CredentialStore
@@ -147,13 +148,14 @@ class CredentialService:
         self._adapters = adapters
 
     def _adapter(self, provider: Any) -> ProviderAdapter:
-        if not isinstance(provider, str) or provider not in self._adapters:
-            raise InvalidRequest(
-                f"`provider` must be one of {', '.join(sorted(self._adapters))}.",
-                code="invalid_provider",
-                param="provider",
-            )
-        return self._adapters[provider]
+        if isinstance(provider, str) and provider in self._adapters:
+            return self._adapters[provider]
+        got = f"; got {provider!r}{did_you_mean(provider, self._adapters)}" if isinstance(provider, str) else ""
+        raise InvalidRequest(
+            f"`provider` must be one of {', '.join(sorted(self._adapters))}{got}.",
+            code="invalid_provider",
+            param="provider",
+        )
 
     def add(self, tenant_id: str, body: Any) -> CredentialMeta:
         if not isinstance(body, dict):

@@ -30,7 +30,7 @@ def summary(
 
 def show(report: dict[str, Any]) -> None:
     from killtoken_cli.output import info
-    from killtoken_cli.report_views import period_line, print_pairs, print_rows, print_spend_chart, usd
+    from killtoken_cli.report_views import model_label, money, period_line, print_pairs, print_rows, print_spend_chart
 
     totals, savings = report["totals"], report["savings"]
     tokens = totals["tokens"]
@@ -38,14 +38,14 @@ def show(report: dict[str, Any]) -> None:
         f"KillToken analytics, {period_line(report)}",
         [
             ("Requests", f"{totals['requests']:,} ({totals['failed']:,} failed)"),
-            ("Billed calls", f"{totals['billedRequests']:,} ({totals['unpricedRequests']:,} unpriced)"),
-            ("Spend", usd(totals["spendUsd"])),
+            ("Billed requests", f"{totals['billedRequests']:,} ({totals['unpricedRequests']:,} unpriced)"),
+            ("Spend", money(totals["spendUsd"], totals, spend=True)),
             (
                 "Verified savings",
-                f"{usd(savings['verifiedUsd'])} (cache hits {usd(savings['cacheHitsUsd'])}, "
-                f"replays {usd(savings['replaysUsd'])})",
+                f"{money(savings['verifiedUsd'], totals)} (cache hits {money(savings['cacheHitsUsd'], totals)}, "
+                f"replays {money(savings['replaysUsd'], totals)})",
             ),
-            ("Estimated savings", f"{usd(savings['estimatedUsd'])} (prompt optimization)"),
+            ("Estimated savings", f"{money(savings['estimatedUsd'], totals)} (prompt optimization)"),
             ("Prompt tokens", f"{tokens['prompt']:,} ({tokens['cachedPrompt']:,} cached)"),
             ("Completion tokens", f"{tokens['completion']:,} ({tokens['reasoning']:,} reasoning)"),
             ("Cache hits / replays", f"{totals['cacheHits']:,} / {totals['replays']:,}"),
@@ -60,11 +60,11 @@ def show(report: dict[str, Any]) -> None:
         ["provider / model", "requests", "spend", "verified", "estimated", "unpriced"],
         [
             [
-                f"{m['provider'] or '-'} {m['model'] or ''}".strip(),
+                model_label(m["provider"], m["model"]),
                 f"{m['requests']:,}",
-                usd(m["spendUsd"]),
-                usd(m["savings"]["verifiedUsd"]),
-                usd(m["savings"]["estimatedUsd"]),
+                money(m["spendUsd"], m, spend=True),
+                money(m["savings"]["verifiedUsd"], m),
+                money(m["savings"]["estimatedUsd"], m),
                 f"{m['unpricedRequests']:,}",
             ]
             for m in report["models"]

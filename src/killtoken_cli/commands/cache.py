@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = typer.Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
+app = Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 

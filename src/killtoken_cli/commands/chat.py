@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated, Any
 
@@ -17,6 +18,17 @@ def _prompt(text: str) -> str:
     if not read:
         fail("No message on standard input.", 2)
     return read
+
+
+def provider_as_option(message: str) -> str:
+    """The gateway tells HTTP clients to send the `x-killtoken-provider` header; here that is `--provider`."""
+    from killtoken_proxy.gateway.routing import PROVIDER_HEADER
+
+    def option(found: re.Match[str]) -> str:
+        value = f" {found[2]}" if found[2] else ""
+        return f"{'pass ' if found[1] else ''}`--provider{value}`"
+
+    return re.sub(rf"(send )?the `{re.escape(PROVIDER_HEADER)}(?:: ([^`]+))?` header", option, message)
 
 
 def answer_text(response: dict[str, Any]) -> str | None:
@@ -57,10 +69,13 @@ def chat(
         typer.Option(help="Provider with a stored credential, e.g. openai (default: routed by the model's name)."),
     ] = None,
     feature: Annotated[str | None, typer.Option(help="Feature tag to record the call under.")] = None,
-    system: Annotated[str | None, typer.Option(help="A system instruction sent before the message.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=1, help="Cap on the answer's tokens.")] = None,
+    system: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="A system instruction sent before the message.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, metavar="N", help="Cap on the answer's tokens.")] = None,
     optimization_mode: Annotated[
-        str | None, typer.Option("--optimization-mode", help="measure_only, safe, balanced or aggressive.")
+        str | None,
+        typer.Option("--optimization-mode", metavar="MODE", help="measure_only, safe, balanced or aggressive."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the response and metrics as JSON.")] = False,
 ) -> None:
@@ -73,7 +88,7 @@ def chat(
         {"role": "user", "content": _prompt(message)}
     ]
     params: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
-    with reported(), connect() as client:
+    with reported(reword=provider_as_option), connect() as client:
         response, metrics = client.chat(
             provider=provider,
             model=model,

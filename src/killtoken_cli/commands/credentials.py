@@ -7,18 +7,22 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import fail
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = typer.Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
+app = Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
 
 CredentialArg = Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")]
 FromEnvOpt = Annotated[
     list[str] | None,
-    typer.Option("--from-env", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
+    typer.Option("--from-env", metavar="VAR", help="Read a secret from an env var: VAR, or field=VAR (repeatable)."),
 ]
 ConfigOpt = Annotated[
-    list[str] | None, typer.Option("--config", help="Config as key=value (repeatable; `key=` removes it on update).")
+    list[str] | None,
+    typer.Option(
+        "--config", metavar="KEY=VALUE", help="Config as key=value (repeatable; `key=` removes it on update)."
+    ),
 ]
 
 
@@ -34,9 +38,12 @@ def add(
     label: Annotated[str | None, typer.Option(help="A name to tell credentials apart.")] = None,
     from_env: FromEnvOpt = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from-file", help="google_vertex: the service-account key JSON file.")
+        Path | None,
+        typer.Option("--from-file", metavar="FILE", help="google_vertex: the service-account key JSON file."),
     ] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Base URL, e.g. http://localhost:8000/v1.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", metavar="URL", help="Base URL, e.g. http://localhost:8000/v1.")
+    ] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="aws_bedrock region, or google_vertex location.")
     ] = None,
@@ -49,12 +56,13 @@ def add(
     from killtoken_cli.credential_input import Flags, collect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
+    from killtoken_proxy.near_miss import did_you_mean
 
     flags = Flags(from_env or [], from_file, base_url, region, config or [])
     with reported(), connect(tenant=tenant) as client:
         shapes = {p["name"]: p for p in client.providers()}
         if provider not in shapes:
-            fail(f"Unknown provider {provider!r}; one of {', '.join(shapes)}.", 2)
+            fail(f"Unknown provider {provider!r}{did_you_mean(provider, shapes)}; one of {', '.join(shapes)}.", 2)
         _warn_if_one_is_active(provider, client.list_credentials())
         secrets, settings_config = collect(provider, shapes[provider], flags)
         meta = client.add_credential(provider, secrets=secrets, config=settings_config, label=label)
@@ -113,7 +121,7 @@ def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
                 r["id"],
                 r["provider"],
                 r["label"],
-                f"…{r['last4']}" if r["last4"] else "",
+                _key(r),
                 r["status"],
                 _where(r["config"]),
                 r["createdAt"][:19],
@@ -123,6 +131,11 @@ def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
     )
 
 
+def _key(meta: dict[str, Any]) -> str:
+    """The secret's last 4 characters; a short secret shows none of it (the gateway sends last4 "")."""
+    return f"…{meta['last4']}" if meta.get("last4") else "(hidden)"
+
+
 def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
     from killtoken_cli.output import print_json, print_table
 
@@ -130,7 +143,7 @@ def _print_credential(meta: dict[str, Any], as_json: bool) -> None:
         print_json(meta)
         return
     rows = [[k, str(meta[k])] for k in ("id", "provider", "label", "status", "createdAt", "updatedAt")]
-    rows.insert(3, ["key", f"…{meta['last4']}" if meta["last4"] else "(hidden)"])
+    rows.insert(3, ["key", _key(meta)])
     rows += [[f"config.{k}", str(v)] for k, v in meta["config"].items()]
     print_table(f"Credential {meta['id']}", ["field", "value"], rows)
 
@@ -153,7 +166,7 @@ def update(
     ] = False,
     from_env: FromEnvOpt = None,
     label: Annotated[str | None, typer.Option(help="A new label.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="A new base URL.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="A new base URL.")] = None,
     config: ConfigOpt = None,
     active: Annotated[
         bool | None, typer.Option("--activate/--deactivate", help="Use it for chat calls, or stop using it.")

@@ -114,7 +114,9 @@ def serve(
         str, typer.Option(help="Interface to bind. Loopback by default; others expose the gateway.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8787,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")] = "info",
+    log_level: Annotated[
+        str, typer.Option(metavar="LEVEL", help="uvicorn log level: critical, error, warning, info, debug.")
+    ] = "info",
     access_log: Annotated[
         bool,
         typer.Option("--access-log", help="Log one line per request (off by default: it costs CPU on every call)."),

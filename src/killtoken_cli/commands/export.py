@@ -1,8 +1,9 @@
-"""`kt export`: write the request history (CSV or JSON) or the analytics (JSON) to a file."""
+"""`kt export`: write the request history (CSV or JSON) or the analytics (JSON) to a file or stdout."""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import (
     CacheStatusFilter,
     End,
@@ -23,16 +25,21 @@ from killtoken_cli.shared_options import (
     Tenant,
 )
 
-app = typer.Typer(help="Exports: requests (CSV or JSON), analytics (JSON).", no_args_is_help=True)
+app = Typer(help="Exports: requests (CSV or JSON), analytics (JSON).", no_args_is_help=True)
 
-Out = Annotated[Path, typer.Option("--out", help="File to write (replaced only once the export is complete).")]
+Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", metavar="FILE", help="File to write (replaced only once the export is complete); stdout if omitted."
+    ),
+]
 
 
 @app.command("requests")
 def requests_(
-    out: Out,
+    out: Out = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="csv (stable documented columns) or json (every field).")
+        str, typer.Option("--format", metavar="FORMAT", help="csv (stable documented columns) or json (every field).")
     ] = "csv",
     feature: Feature = None,
     provider: ProviderFilter = None,
@@ -68,13 +75,13 @@ def requests_(
         connect(tenant=tenant) as client,
         client.export_requests("csv" if fmt == "csv" else "ndjson", **filters) as (expected, chunks),
     ):
-        written = _atomically(out, lambda handle: _copy(handle, fmt, expected, chunks))
-    info(f"Wrote {written:,} request(s) to {out}.")
+        written = _write(out, lambda handle: _copy(handle, fmt, expected, chunks))
+    info(f"Wrote {written:,} request(s) to {out or 'stdout'}.")
 
 
 @app.command("analytics")
 def analytics(
-    out: Out,
+    out: Out = None,
     start: Start = None,
     end: End = None,
     period: Period = None,
@@ -90,11 +97,16 @@ def analytics(
 
     with reported(), connect(tenant=tenant) as client:
         report = client.export_analytics(start=start, end=end, period=period, feature=feature)
-    _atomically(out, lambda handle: handle.write(json.dumps(report, indent=2).encode()))
-    info(f"Wrote the analytics for {len(report['daily'])} day(s) to {out}.")
+    _write(out, lambda handle: handle.write(json.dumps(report, indent=2).encode() + b"\n"))
+    info(f"Wrote the analytics for {len(report['daily'])} day(s) to {out or 'stdout'}.")
 
 
-def _atomically(out: Path, write: Any) -> int:
+def _write(out: Path | None, write: Any) -> int:
+    """`write(handle)` into `out` atomically, or straight to stdout (data there, messages on stderr)."""
+    if out is None:
+        result = int(write(sys.stdout.buffer))
+        sys.stdout.buffer.flush()
+        return result
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson
 
-app = typer.Typer(help="A tenant's kt_ API keys: create, list, revoke.", no_args_is_help=True)
+app = Typer(help="A tenant's kt_ API keys: create, list, revoke.", no_args_is_help=True)
 
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="Tenant name (or tn_ id).")]
 

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import fail, usd
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = typer.Typer(help="Prompt optimization: preview a mode on a request.", no_args_is_help=True)
+app = Typer(help="Prompt optimization: preview a mode on a request.", no_args_is_help=True)
 
 
 def conversation_lines(messages: list[dict[str, Any]]) -> list[str]:

@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import usd
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = typer.Typer(help="Prices: list, show, set, remove (USD per 1M tokens).", no_args_is_help=True)
+app = Typer(help="Prices: list, show, set, remove (USD per 1M tokens).", no_args_is_help=True)
 
 Provider = Annotated[str, typer.Argument(help="openai, anthropic, openai_compatible, ...")]
 Model = Annotated[str, typer.Argument(help="The model name as your requests send it.")]
-Rate = Annotated[str | None, typer.Option(help="USD per 1M tokens.")]
+Rate = Annotated[str | None, typer.Option(metavar="USD", help="USD per 1M tokens.")]
 
 
 def _row(price: dict[str, Any]) -> list[str]:
@@ -77,10 +78,16 @@ def show(provider: Provider, model: Model, as_json: AsJson = False, tenant: Tena
 def set_(
     provider: Provider,
     model: Model,
-    input: Annotated[str, typer.Option("--input", help="USD per 1M input tokens.")],
-    output: Annotated[str, typer.Option("--output", help="USD per 1M output tokens (reasoning included).")],
-    cached_input: Annotated[str | None, typer.Option("--cached-input", help="USD per 1M cached input tokens.")] = None,
-    cache_write: Annotated[str | None, typer.Option("--cache-write", help="USD per 1M cache-write tokens.")] = None,
+    input: Annotated[str, typer.Option("--input", metavar="USD", help="USD per 1M input tokens.")],
+    output: Annotated[
+        str, typer.Option("--output", metavar="USD", help="USD per 1M output tokens (reasoning included).")
+    ],
+    cached_input: Annotated[
+        str | None, typer.Option("--cached-input", metavar="USD", help="USD per 1M cached input tokens.")
+    ] = None,
+    cache_write: Annotated[
+        str | None, typer.Option("--cache-write", metavar="USD", help="USD per 1M cache-write tokens.")
+    ] = None,
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant
 
-app = typer.Typer(help="Reports: roi.", no_args_is_help=True)
+app = Typer(help="Reports: roi.", no_args_is_help=True)
 
 FORMATS = ("table", "md", "csv")
 
@@ -20,7 +21,7 @@ def roi(
     start: Start = None,
     end: End = None,
     feature: Feature = None,
-    fmt: Annotated[str, typer.Option("--format", help="table (default), md or csv.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table (default), md or csv.")] = "table",
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
@@ -44,23 +45,34 @@ def roi(
 
 def show(report: dict[str, Any]) -> None:
     from killtoken_cli.output import info
-    from killtoken_cli.report_views import period_line, print_pairs, print_rows, usd
+    from killtoken_cli.report_views import (
+        UNKNOWN,
+        model_label,
+        money,
+        period_line,
+        print_pairs,
+        print_rows,
+        unpriced_only,
+        usd,
+    )
 
     savings = report["savings"]
     scope = f" for {report['feature']}" if report["feature"] else ""
-    rate = report["savingsRate"]
+    rate = None if unpriced_only(report) else report["savingsRate"]
     print_pairs(
         f"KillToken ROI{scope}, {period_line(report)}",
         [
-            ("Requests", f"{report['requests']:,} ({report['unpricedRequests']:,} unpriced)"),
-            ("Spend", usd(report["spendUsd"])),
-            ("Saved by cache hits", usd(savings["cacheHitsUsd"])),
-            ("Saved by replays", usd(savings["replaysUsd"])),
-            ("Saved by optimization (estimated)", usd(savings["estimatedUsd"])),
-            ("Net savings", usd(report["netSavingsUsd"])),
-            ("Cost without KillToken", usd(report["withoutKillTokenUsd"])),
-            ("Savings rate", f"{float(rate):.1%}" if rate is not None else "n/a"),
-            ("Cache opportunity (not yet saved)", usd(report["cacheOpportunityUsd"])),
+            ("Requests", f"{report['requests']:,}"),
+            ("Billed requests", f"{report['billedRequests']:,} ({report['unpricedRequests']:,} unpriced)"),
+            ("Spend", money(report["spendUsd"], report, spend=True)),
+            ("Saved by cache hits", money(savings["cacheHitsUsd"], report)),
+            ("Saved by replays", money(savings["replaysUsd"], report)),
+            ("Saved by optimization (estimated)", money(savings["estimatedUsd"], report)),
+            ("Net savings", money(report["netSavingsUsd"], report)),
+            # Spend plus savings: unknown as soon as the spend is.
+            ("Cost without KillToken", UNKNOWN if unpriced_only(report) else usd(report["withoutKillTokenUsd"])),
+            ("Savings rate", f"{float(rate):.1%}" if rate is not None else UNKNOWN),
+            ("Cache opportunity (not yet saved)", money(report["cacheOpportunityUsd"], report)),
         ],
     )
     columns = ["requests", "spend", "verified", "estimated", "net savings"]
@@ -70,12 +82,12 @@ def show(report: dict[str, Any]) -> None:
             ["feature" if key == "features" else "provider / model", *columns],
             [
                 [
-                    row.get("feature") or f"{row['provider']} {row['model']}",
+                    row.get("feature") or model_label(row["provider"], row["model"]),
                     f"{row['requests']:,}",
-                    usd(row["spendUsd"]),
-                    usd(row["verifiedSavingsUsd"]),
-                    usd(row["estimatedSavingsUsd"]),
-                    usd(row["netSavingsUsd"]),
+                    money(row["spendUsd"], row, spend=True),
+                    money(row["verifiedSavingsUsd"], row),
+                    money(row["estimatedSavingsUsd"], row),
+                    money(row["netSavingsUsd"], row),
                 ]
                 for row in report[key]
             ],

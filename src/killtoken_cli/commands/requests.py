@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import usd
 from killtoken_cli.shared_options import (
     AsJson,
@@ -21,7 +22,7 @@ from killtoken_cli.shared_options import (
     Tenant,
 )
 
-app = typer.Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
+app = Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
 
 
 def _row(r: dict[str, Any]) -> list[str]:
@@ -41,7 +42,7 @@ def _row(r: dict[str, Any]) -> list[str]:
 
 @app.command("list")
 def list_(
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=500, metavar="N", help="How many, newest first.")] = 20,
     feature: Feature = None,
     provider: ProviderFilter = None,
     model: ModelFilter = None,
@@ -51,7 +52,7 @@ def list_(
     start: Start = None,
     end: End = None,
     period: Period = None,
-    before: Annotated[str | None, typer.Option(help="Cursor: show requests older than this id.")] = None,
+    before: Annotated[str | None, typer.Option(metavar="ID", help="Cursor: show requests older than this id.")] = None,
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
@@ -105,7 +106,14 @@ def show(
     if as_json:
         print_json(record)
         return
-    print_table(request_id, ["field", "value"], [[k, str(v)] for k, v in record.items()])
+    print_table(request_id, ["field", "value"], [[k, _value_text(v)] for k, v in record.items()])
+
+
+def _value_text(value: Any) -> str:
+    """A field as JSON writes it (null, false, {"a": 1}); a plain string as it is, without quotes."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 @app.command("settings")

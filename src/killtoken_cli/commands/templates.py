@@ -9,22 +9,27 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.output import fail
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = typer.Typer(help="Prompt templates: add, list, show, edit, render, remove.", no_args_is_help=True)
+app = Typer(help="Prompt templates: add, list, show, edit, render, remove.", no_args_is_help=True)
 
 FileOption = Annotated[
     Path | None,
     typer.Option("--file", help="JSON: a messages array, or an object with messages and defaults. '-' reads stdin."),
 ]
-SystemOption = Annotated[str | None, typer.Option("--system", help="A system message (may use {{variables}}).")]
-UserOption = Annotated[str | None, typer.Option("--user", help="A user message (may use {{variables}}).")]
+SystemOption = Annotated[
+    str | None, typer.Option("--system", metavar="TEXT", help="A system message (may use {{variables}}).")
+]
+UserOption = Annotated[
+    str | None, typer.Option("--user", metavar="TEXT", help="A user message (may use {{variables}}).")
+]
 ProviderOption = Annotated[str | None, typer.Option(help="Default provider, e.g. openai.")]
 ModelOption = Annotated[str | None, typer.Option(help="Default model, e.g. gpt-4.1-mini.")]
 ModeOption = Annotated[str | None, typer.Option("--mode", help="Default optimizationMode.")]
-DescriptionOption = Annotated[str | None, typer.Option(help="What the template is for.")]
-VersionOption = Annotated[int | None, typer.Option(min=1, help="A version number (default: the latest).")]
+DescriptionOption = Annotated[str | None, typer.Option(metavar="TEXT", help="What the template is for.")]
+VersionOption = Annotated[int | None, typer.Option(min=1, metavar="N", help="A version number (default: the latest).")]
 
 
 def _read_fields(file: Path | None, system: str | None, user: str | None) -> dict[str, Any]:
@@ -139,7 +144,7 @@ def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
 
 @app.command("show")
 def show(
-    ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
+    ref: Annotated[str, typer.Argument(metavar="TEMPLATE", help="A tpl_ id or a name.")],
     version: VersionOption = None,
     as_json: AsJson = False,
     tenant: Tenant = None,
@@ -160,7 +165,7 @@ def show(
 
 @app.command("edit")
 def edit(
-    ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
+    ref: Annotated[str, typer.Argument(metavar="TEMPLATE", help="A tpl_ id or a name.")],
     file: FileOption = None,
     system: SystemOption = None,
     user: UserOption = None,
@@ -168,7 +173,7 @@ def edit(
     model: ModelOption = None,
     mode: ModeOption = None,
     description: DescriptionOption = None,
-    rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    rename: Annotated[str | None, typer.Option(metavar="NAME", help="A new name.")] = None,
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
@@ -198,8 +203,10 @@ def edit(
 
 @app.command("render")
 def render(
-    ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")],
-    var: Annotated[list[str] | None, typer.Option("--var", help="name=value (repeatable).")] = None,
+    ref: Annotated[str, typer.Argument(metavar="TEMPLATE", help="A tpl_ id or a name.")],
+    var: Annotated[
+        list[str] | None, typer.Option("--var", metavar="NAME=VALUE", help="name=value (repeatable).")
+    ] = None,
     version: VersionOption = None,
     as_json: AsJson = False,
     tenant: Tenant = None,
@@ -224,7 +231,9 @@ def render(
 
 
 @app.command("remove")
-def remove(ref: Annotated[str, typer.Argument(help="A tpl_ id or a name.")], tenant: Tenant = None) -> None:
+def remove(
+    ref: Annotated[str, typer.Argument(metavar="TEMPLATE", help="A tpl_ id or a name.")], tenant: Tenant = None
+) -> None:
     """Delete a template and all its versions (recorded requests keep their template id)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson
 
-app = typer.Typer(
+app = Typer(
     help="Tenants (one set of provider keys, one quota, one bill each): add, list, show, update, suspend, remove.",
     no_args_is_help=True,
 )
@@ -16,9 +17,12 @@ app = typer.Typer(
 TenantArg = Annotated[str, typer.Argument(help="Tenant name (or tn_ id).")]
 PlanOpt = Annotated[str | None, typer.Option(help="free (1,000/month), pro (100,000/month) or unlimited.")]
 MonthlyOpt = Annotated[
-    int | None, typer.Option("--monthly-requests", min=1, help="A custom monthly request limit (plan `custom`).")
+    int | None,
+    typer.Option("--monthly-requests", min=1, metavar="N", help="A custom monthly request limit (plan `custom`)."),
 ]
-RateOpt = Annotated[int | None, typer.Option("--rate-limit", min=1, help="Chat requests per minute (default 120).")]
+RateOpt = Annotated[
+    int | None, typer.Option("--rate-limit", min=1, metavar="N", help="Chat requests per minute (default 120).")
+]
 
 
 def _one_limit(plan: str | None, monthly_requests: int | None) -> None:
@@ -121,7 +125,7 @@ def update(
     plan: PlanOpt = None,
     monthly_requests: MonthlyOpt = None,
     rate_limit: RateOpt = None,
-    rename: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    rename: Annotated[str | None, typer.Option(metavar="NAME", help="A new name.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Change a tenant's plan (--plan, or a custom --monthly-requests), rate limit or name."""

@@ -5,10 +5,11 @@ Only the error path uses this (the catalog of known names is built once, on the 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection
 from functools import cache
+
+from killtoken_proxy.near_miss import closest
 
 # Open-weight families no single vendor serves: the providers that host them (`openai_compatible` is your own
 # server: vLLM, Ollama, LM Studio, ...). Closed families route by name instead (routing._FAMILIES).
@@ -34,8 +35,7 @@ def hosts_for(model: str) -> tuple[str, ...]:
 
 
 def did_you_mean(model: str) -> str | None:
-    found = difflib.get_close_matches(model.lower(), _known_names(), n=1, cutoff=0.8)
-    return found[0] if found else None
+    return closest(model, _known_names(), cutoff=0.8)
 
 
 def unroutable_message(model: str, defaults: Collection[str], reachable: Collection[str], header: str) -> str:

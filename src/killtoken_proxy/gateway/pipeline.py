@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,7 @@ from killtoken_proxy.gateway.stored_answer import StoredAnswer
 from killtoken_proxy.gateway.templates import TemplateService, TemplateUse
 from killtoken_proxy.gateway.unexpected import internal_error
 from killtoken_proxy.ids import new_id
+from killtoken_proxy.near_miss import did_you_mean
 from killtoken_proxy.providers.base import Credential, ProviderAdapter, ProviderResult, Usage
 from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
 from killtoken_proxy.store.ledger import Ledger
@@ -336,7 +337,7 @@ class Gateway:
         adapter = self._adapters.get(provider)
         if adapter is None:
             raise InvalidRequest(
-                f"Unknown or not yet supported provider {provider!r}{_suggestion(provider, self._adapters)}; "
+                f"Unknown or not yet supported provider {provider!r}{did_you_mean(provider, self._adapters)}; "
                 f"supported: {', '.join(sorted(self._adapters))}.",
                 code="invalid_provider",
                 param="provider",
@@ -372,11 +373,3 @@ def _ledger_fields(metrics: dict[str, Any], provider_usage: Any) -> dict[str, An
         "replay": metrics["replay"],
         "original_request_id": metrics["originalRequestId"],
     }
-
-
-def _suggestion(provider: str, known: Collection[str]) -> str:
-    """` (did you mean 'openai'?)` for a near miss such as `opneai` or `OpenAI`; the error path only."""
-    import difflib
-
-    found = difflib.get_close_matches(provider.strip().lower(), list(known), n=1, cutoff=0.6)
-    return f" (did you mean {found[0]!r}?)" if found else ""

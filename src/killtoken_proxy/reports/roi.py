@@ -10,6 +10,7 @@ from typing import Any
 
 from killtoken_proxy.money import money_text
 from killtoken_proxy.reports.csv_export import safe_cell
+from killtoken_proxy.reports.row_labels import UNKNOWN, UNPRICED, model_label, unknown_money, unpriced_only
 from killtoken_proxy.reports.summary import Breakdown, split_template_labels
 from killtoken_proxy.reports.timerange import TimeRange
 from killtoken_proxy.store.ledger.totals import Totals
@@ -136,7 +137,7 @@ def roi_csv(report: dict[str, Any]) -> str:
     for row in report["features"]:
         emit("feature", row["feature"], row)
     for row in report["models"]:
-        emit("model", f"{row['provider']}/{row['model']}", row)
+        emit("model", model_label(row["provider"], row["model"], "/"), row)
     for row in report["templates"]:
         emit("template", _row_name(row), row)
     return out.getvalue()
@@ -146,6 +147,9 @@ def roi_markdown(report: dict[str, Any]) -> str:
     scope = f" for feature `{report['feature']}`" if report["feature"] else ""
     since = report["from"] or "the first record"
     until = report["to"] or "now"
+    savings = report["savings"]
+    unknown = unpriced_only(report)  # spend unknown: so are spend + savings and the rate
+    rate = UNKNOWN if unknown or report["savingsRate"] is None else report["savingsRate"]
     lines = [
         f"# KillToken ROI{scope}",
         "",
@@ -155,16 +159,16 @@ def roi_markdown(report: dict[str, Any]) -> str:
         "| --- | --- |",
         f"| Requests | {report['requests']} |",
         f"| Billed requests | {report['billedRequests']} ({report['unpricedRequests']} unpriced) |",
-        f"| Spend | ${report['spendUsd']} |",
-        f"| Verified savings (cache hits) | ${report['savings']['cacheHitsUsd']} |",
-        f"| Verified savings (replays) | ${report['savings']['replaysUsd']} |",
-        f"| Estimated savings (optimization) | ${report['savings']['estimatedUsd']} |",
-        f"| Net savings | ${report['netSavingsUsd']} |",
-        f"| Cost without KillToken | ${report['withoutKillTokenUsd']} |",
-        f"| Savings rate | {report['savingsRate'] if report['savingsRate'] is not None else 'n/a'} |",
-        f"| Cache opportunity (not yet saved) | ${report['cacheOpportunityUsd']} |",
+        f"| Spend | {_usd(report['spendUsd'], report, spend=True)} |",
+        f"| Verified savings (cache hits) | {_usd(savings['cacheHitsUsd'], report)} |",
+        f"| Verified savings (replays) | {_usd(savings['replaysUsd'], report)} |",
+        f"| Estimated savings (optimization) | {_usd(savings['estimatedUsd'], report)} |",
+        f"| Net savings | {_usd(report['netSavingsUsd'], report)} |",
+        f"| Cost without KillToken | {UNKNOWN if unknown else '$' + report['withoutKillTokenUsd']} |",
+        f"| Savings rate | {rate} |",
+        f"| Cache opportunity (not yet saved) | {_usd(report['cacheOpportunityUsd'], report)} |",
         *(
-            f"| Optimization opportunity, `{mode}` (not yet saved) | ${amount} |"
+            f"| Optimization opportunity, `{mode}` (not yet saved) | {_usd(amount, report)} |"
             for mode, amount in report["potentialSavingsUsd"].items()
         ),
     ]
@@ -177,17 +181,25 @@ def roi_markdown(report: dict[str, Any]) -> str:
         for row in report[key]:
             name = _row_name(row)
             lines.append(
-                f"| {_md(name)} | {row['requests']} | ${row['spendUsd']} | ${row['verifiedSavingsUsd']} "
-                f"| ${row['estimatedSavingsUsd']} | ${row['netSavingsUsd']} |"
+                f"| {_md(name)} | {row['requests']} | {_usd(row['spendUsd'], row, spend=True)} "
+                f"| {_usd(row['verifiedSavingsUsd'], row)} | {_usd(row['estimatedSavingsUsd'], row)} "
+                f"| {_usd(row['netSavingsUsd'], row)} |"
             )
     lines += ["", "## Assumptions", "", *(f"- {note}" for note in report["assumptions"]), ""]
     return "\n".join(lines)
 
 
+def _usd(amount: str | None, row: dict[str, Any], *, spend: bool = False) -> str:
+    """Exact dollars, or "unpriced"/"n/a" where no priced request stands behind a $0."""
+    if unknown_money(amount, row):
+        return UNPRICED if spend else UNKNOWN
+    return f"${amount}"
+
+
 def _row_name(row: dict[str, Any]) -> str:
     if "template" in row:
         return f"{row['template']} v{row['version']}" if row["version"] is not None else str(row["template"])
-    return str(row.get("feature") or f"{row['provider']}/{row['model']}")
+    return str(row.get("feature") or model_label(row["provider"], row["model"], "/"))
 
 
 def _md(text: str) -> str:
