@@ -83,11 +83,26 @@ def test_unknown_or_ambiguous_model_is_invalid_model_naming_the_options(reachabl
     assert "x-killtoken-provider" in error.value.message
 
 
+def test_a_template_provider_ranks_below_the_callers_prefix_and_above_the_family():
+    reachable = {"openai_compatible": None}
+    assert route("openai_compatible/gpt-4.1-mini", None, {}, CONTRACT_PROVIDERS, reachable, "openai") == Route(
+        "openai_compatible", "gpt-4.1-mini", "prefix"
+    )
+    assert route("claude-sonnet-4-5", None, {}, CONTRACT_PROVIDERS, reachable, "openai") == Route(
+        "openai", "claude-sonnet-4-5", "template"
+    )
+    assert route("gpt-4.1-mini", None, {HEADER: "openrouter"}, CONTRACT_PROVIDERS, reachable, "openai") == Route(
+        "openrouter", "gpt-4.1-mini", "explicit"
+    )
+
+
 def test_hint_explains_an_implicit_route_to_a_provider_without_credential():
     hint = credential_hint(Route("openai", "gpt-4.1-mini", "family"), ["openai_compatible"])
     assert "openai_compatible/gpt-4.1-mini" in hint and "x-killtoken-provider: openai_compatible" in hint
     assert credential_hint(Route("openai", "gpt-4.1-mini", "explicit"), ["openai_compatible"]) == ""
     assert credential_hint(Route("openai", "gpt-4.1-mini", "family"), []) == ""
+    template = credential_hint(Route("openai", "gpt-4.1-mini", "template"), ["openai_compatible"])
+    assert "template's default provider" in template and "openai_compatible/gpt-4.1-mini" in template
 
 
 def test_unroutable_hints_point_at_hosts_of_open_weight_models_and_close_names():
