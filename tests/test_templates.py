@@ -181,6 +181,12 @@ def test_bad_variables_fail_before_any_provider_work(http: httpx.Client, fake_op
     assert fake_openai.received == []
 
 
+def test_a_misspelt_provider_prefix_in_a_template_model_is_refused_when_saved(http: httpx.Client):
+    response = http.post("/v1/templates", json={**SUPPORT, "model": "OpenAI/gpt-4.1-mini"})
+    message = error_of(response, 400, "invalid_provider")
+    assert "did you mean 'openai'?" in message
+
+
 def test_a_template_provider_without_credential_fails_the_credential_check(gateway: LiveGateway):
     with gateway.client() as http:
         create(http, provider="openai_compatible", model="llama-3.1-8b")

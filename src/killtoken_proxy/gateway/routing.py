@@ -50,9 +50,26 @@ def family_of(model: str) -> str | None:
 
 
 def split_prefix(model: str, known_providers: Collection[str]) -> tuple[str, str] | None:
-    """`provider/model` -> (provider, model) when the prefix names a provider KillToken knows."""
+    """`provider/model` -> (provider, model) when the prefix names a provider KillToken knows.
+
+    Other prefixes are part of the model's id (`meta-llama/...`, `mistralai/...`), except a provider's name
+    misspelt in case or `-`/`_` (`openai-compatible/`): that would silently route by the rest, so it is refused.
+    """
     prefix, slash, rest = model.partition("/")
-    return (prefix, rest) if slash and rest and prefix in known_providers else None
+    if not slash or not rest:
+        return None
+    if prefix in known_providers:
+        return prefix, rest
+    folded = prefix.lower().replace("-", "_")
+    meant = next((name for name in known_providers if name.lower().replace("-", "_") == folded), None)
+    if meant is not None:
+        raise InvalidRequest(
+            f"Unknown provider {prefix!r} in model {model!r} (did you mean {meant!r}?); "
+            f"provider prefixes are exact: `{meant}/{rest}`.",
+            code="invalid_provider",
+            param="model",
+        )
+    return None
 
 
 def route(

@@ -14,7 +14,7 @@ from typing import Any
 
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
 from killtoken_proxy.gateway import request_fields as fields
-from killtoken_proxy.gateway.routing import PROVIDER_HEADER
+from killtoken_proxy.gateway.routing import PROVIDER_HEADER, split_prefix
 from killtoken_proxy.gateway.template_render import parse_variables, render, variables_of
 from killtoken_proxy.store.templates import Template, TemplateStore, TemplateVersion
 
@@ -187,6 +187,7 @@ class TemplateService:
             )
         if merged.get("model") is not None:
             merged["model"] = fields.parse_model(merged["model"])
+            split_prefix(merged["model"], self._providers)  # a misspelt provider prefix fails now, not at each use
         if merged.get("optimizationMode") is not None:
             merged["optimizationMode"] = fields.parse_optimization_mode(merged["optimizationMode"], {})
         fields.parse_cache_policy(merged.get("cachePolicy"))
