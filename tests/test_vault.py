@@ -16,7 +16,7 @@ from killtoken_proxy.secrets.backend import SERVICE, choose_backend
 from killtoken_proxy.secrets.secret_store import tenant_key_entry
 from killtoken_proxy.settings import Settings
 from tests.admin_helpers import chat_body
-from tests.conftest import PROVIDER_SECRET
+from tests.conftest import PROVIDER_SECRET, free_port
 from tests.fakes.openai_server import FakeOpenAI
 
 runner = CliRunner()
@@ -130,3 +130,33 @@ def test_without_the_master_key_kt_says_to_set_it_not_to_restart_or_rotate(
         assert "when the daemon started" not in said and "No secure OS keyring" not in said
         assert PROVIDER_SECRET not in result.output and ROTATED not in result.output
     assert fake_openai.received == []
+
+
+@pytest.mark.parametrize("master_key", [None, "not-the-key-the-vault-was-made-with"])
+def test_serve_warns_at_start_when_the_vault_cannot_be_opened(
+    settings: Settings, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, master_key: str | None
+):
+    from killtoken_proxy import server
+
+    _add(fake_openai)
+    if master_key is None:
+        monkeypatch.delenv("KILLTOKEN_MASTER_KEY")
+    else:
+        monkeypatch.setenv("KILLTOKEN_MASTER_KEY", master_key)
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: True)  # the banner, not a running server
+    result = runner.invoke(app, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 0, result.output
+    problem = choose_backend(Settings.from_env()).problem
+    assert problem is not None and problem in result.stderr  # the very text GET /ready gives
+    assert result.stderr.index(problem) < result.stderr.index("KillToken listening on")
+
+
+def test_serve_with_the_right_master_key_prints_no_warning(
+    settings: Settings, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+):
+    from killtoken_proxy import server
+
+    _add(fake_openai)
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: True)
+    result = runner.invoke(app, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 0 and "Warning" not in result.stderr and "KillToken listening on" in result.stderr
