@@ -50,6 +50,23 @@ def test_segments_are_bounded_sealed_and_split_by_day(tmp_path: Path):
     assert not list(tmp_path.glob("*/.*"))  # no temp files left behind
 
 
+def test_models_called_successfully_are_known_per_tenant_and_after_a_restart(tmp_path: Path):
+    ledger = Ledger(tmp_path, segment_records=2)
+    ledger.append(
+        [
+            record(T0, provider="openai_compatible", model="llama-3.1-8b"),
+            record(T0, provider="openai_compatible", model="typo-model", status=404),
+            record(T0, provider="openai", model="gpt-4.1-mini", tenant="tn_b"),
+        ]
+    )
+    assert ledger.models_called("tn_a") == {("openai_compatible", "llama-3.1-8b")}
+    ledger.files.close()
+    reopened = Ledger(tmp_path, segment_records=2)
+    reopened.files.load()
+    assert reopened.models_called("tn_a") == {("openai_compatible", "llama-3.1-8b")}
+    assert reopened.models_called("tn_b") == {("openai", "gpt-4.1-mini")}
+
+
 def test_segments_are_bounded_by_bytes_too_when_content_is_stored(tmp_path: Path):
     ledger = Ledger(tmp_path, segment_bytes=64 * 1024)
     big = [

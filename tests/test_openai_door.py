@@ -158,6 +158,15 @@ def test_family_routed_model_without_credential_says_how_to_route_elsewhere(open
     assert "openai_compatible/gpt-4.1-mini" in error.value.message
 
 
+def test_a_misspelt_provider_prefix_is_invalid_provider_not_sent_on(
+    openai_gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    with pytest.raises(openai.BadRequestError) as error:
+        sdk(openai_gateway).chat.completions.create(model="openai-compatible/llama", messages=HELLO)
+    assert error.value.code == "invalid_provider" and "did you mean 'openai_compatible'?" in error.value.message
+    assert fake_openai.received == []
+
+
 def test_default_model_of_a_credential_routes_to_it(gateway: LiveGateway, fake_openai: FakeOpenAI):
     gateway.add_credential("openai", baseUrl=fake_openai.base_url)
     gateway.add_credential("openai_compatible", baseUrl=fake_openai.base_url, defaultModel="llama-3.1-8b")

@@ -6,6 +6,7 @@ import openai
 import pytest
 
 from tests.conftest import LiveGateway
+from tests.fakes.http_fake import Reply
 from tests.fakes.openai_server import FakeOpenAI
 
 HELLO = [{"role": "user", "content": "Hi"}]
@@ -38,6 +39,25 @@ def test_lists_priced_chat_models_of_each_provider_and_configured_defaults(
         completion = client.chat.completions.create(model=name, messages=HELLO)
         assert completion.model_extra["killtoken"]["metrics"]["provider"] == models[name].owned_by
         assert fake_openai.received[-1].body["model"] == name
+
+
+def test_models_called_successfully_are_listed_for_a_provider_without_a_catalog(
+    gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    gateway.add_credential("openai_compatible", baseUrl=fake_openai.base_url)  # no defaultModel
+    client = sdk(gateway)
+    assert client.models.list().data == []  # nothing is known about that server's models yet
+    completion = client.chat.completions.create(model="llama-3.1-8b", messages=HELLO)
+    fake_openai.replies.append(Reply(404, {"error": {"message": "model not found", "type": "invalid_request_error"}}))
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="llama-typo", messages=HELLO)
+    with gateway.client() as http:  # reading the history waits for the ledger's write behind the calls
+        http.get(f"/v1/requests/{completion.model_extra['killtoken']['metrics']['requestId']}")
+    assert [(m.id, m.owned_by) for m in client.models.list()] == [("llama-3.1-8b", "openai_compatible")]
+
+    gateway.add_credential("openai", baseUrl=fake_openai.base_url)
+    ids = [m.id for m in client.models.list()]
+    assert "openai_compatible/llama-3.1-8b" in ids and "llama-typo" not in str(ids)
 
 
 def test_a_default_model_that_another_family_claims_routes_to_its_credential(

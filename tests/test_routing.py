@@ -83,11 +83,48 @@ def test_unknown_or_ambiguous_model_is_invalid_model_naming_the_options(reachabl
     assert "x-killtoken-provider" in error.value.message
 
 
+def test_a_template_provider_ranks_below_the_callers_prefix_and_above_the_family():
+    reachable = {"openai_compatible": None}
+    assert route("openai_compatible/gpt-4.1-mini", None, {}, CONTRACT_PROVIDERS, reachable, "openai") == Route(
+        "openai_compatible", "gpt-4.1-mini", "prefix"
+    )
+    assert route("claude-sonnet-4-5", None, {}, CONTRACT_PROVIDERS, reachable, "openai") == Route(
+        "openai", "claude-sonnet-4-5", "template"
+    )
+    assert route("gpt-4.1-mini", None, {HEADER: "openrouter"}, CONTRACT_PROVIDERS, reachable, "openai") == Route(
+        "openrouter", "gpt-4.1-mini", "explicit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "meant"),
+    [("openai-compatible/llama", "openai_compatible"), ("OpenAI_Compatible/llama", "openai_compatible"),
+     ("Aws-Bedrock/anthropic.claude-3", "aws_bedrock"), ("OpenRouter/openai/gpt-4o", "openrouter")],
+)  # fmt: skip
+def test_a_provider_prefix_wrong_only_in_case_or_dash_is_invalid_provider(model, meant):
+    for explicit in (None, meant):
+        with pytest.raises(InvalidRequest) as error:
+            route(model, explicit, {}, CONTRACT_PROVIDERS, {"openai_compatible": None})
+        assert (error.value.code, error.value.param) == ("invalid_provider", "model")
+        assert f"did you mean {meant!r}?" in error.value.message
+
+
+@pytest.mark.parametrize(
+    "model", ["meta-llama/Llama-3-8b", "mistralai/Mixtral-8x7B", "x-ai/grok-4", "Qwen/Qwen2.5-72B"]
+)
+def test_other_prefixes_are_part_of_the_model_id(model):
+    assert route(model, None, {}, CONTRACT_PROVIDERS, {"openrouter": None}) == Route(
+        "openrouter", model, "only_provider"
+    )
+
+
 def test_hint_explains_an_implicit_route_to_a_provider_without_credential():
     hint = credential_hint(Route("openai", "gpt-4.1-mini", "family"), ["openai_compatible"])
     assert "openai_compatible/gpt-4.1-mini" in hint and "x-killtoken-provider: openai_compatible" in hint
     assert credential_hint(Route("openai", "gpt-4.1-mini", "explicit"), ["openai_compatible"]) == ""
     assert credential_hint(Route("openai", "gpt-4.1-mini", "family"), []) == ""
+    template = credential_hint(Route("openai", "gpt-4.1-mini", "template"), ["openai_compatible"])
+    assert "template's default provider" in template and "openai_compatible/gpt-4.1-mini" in template
 
 
 def test_unroutable_hints_point_at_hosts_of_open_weight_models_and_close_names():

@@ -181,11 +181,60 @@ def test_bad_variables_fail_before_any_provider_work(http: httpx.Client, fake_op
     assert fake_openai.received == []
 
 
+def test_a_misspelt_provider_prefix_in_a_template_model_is_refused_when_saved(http: httpx.Client):
+    response = http.post("/v1/templates", json={**SUPPORT, "model": "OpenAI/gpt-4.1-mini"})
+    message = error_of(response, 400, "invalid_provider")
+    assert "did you mean 'openai'?" in message
+
+
 def test_a_template_provider_without_credential_fails_the_credential_check(gateway: LiveGateway):
     with gateway.client() as http:
         create(http, provider="openai_compatible", model="llama-3.1-8b")
         response = http.post("/v1/chat", json={"template": "support-reply", "variables": VARIABLES})
     assert "kt credentials add openai_compatible" in error_of(response, 400, "provider_credential_required")
+
+
+def test_a_provider_prefix_in_the_callers_model_wins_over_the_template_provider(
+    gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    gateway.add_credential("openai_compatible", baseUrl=fake_openai.base_url)
+    chat = {"template": "support-reply", "variables": VARIABLES, "model": "openai_compatible/gpt-4.1-mini"}
+    with gateway.client() as http:
+        create(http)  # its defaults say `provider: openai`, which this tenant has no credential for
+        for path in ("/v1/openai/chat/completions", "/v1/chat"):
+            response = http.post(path, json=chat)
+            assert response.status_code == 200, response.text
+            assert fake_openai.received[-1].body["model"] == "gpt-4.1-mini"
+            record = http.get(f"/v1/requests/{response.json()['killtoken']['metrics']['requestId']}").json()
+            assert (record["provider"], record["routed_by"]) == ("openai_compatible", "prefix")
+        preview = http.post("/v1/optimize/preview", json=chat).json()
+        assert (preview["provider"], preview["model"]) == ("openai_compatible", "gpt-4.1-mini")
+
+
+def test_a_template_default_provider_without_credential_says_how_to_route_elsewhere(
+    gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    gateway.add_credential("openai_compatible", baseUrl=fake_openai.base_url)
+    with gateway.client() as http:
+        create(http)
+        for own in ({"model": "gpt-4.1-mini"}, {}):  # the caller's model, or the template's own
+            chat = {**own, "template": "support-reply", "variables": VARIABLES}
+            error = http.post("/v1/openai/chat/completions", json=chat).json()["error"]
+            assert error["code"] == "provider_credential_required"
+            assert "template's default provider" in error["message"]
+            assert "openai_compatible/gpt-4.1-mini" in error["message"]
+    assert fake_openai.received == []
+
+
+def test_the_templates_own_provider_and_prefixed_model_stay_together(gateway: LiveGateway, fake_openai: FakeOpenAI):
+    gateway.add_credential("openai", baseUrl=fake_openai.base_url)
+    gateway.add_credential("openai_compatible", baseUrl=fake_openai.base_url)
+    with gateway.client() as http:
+        create(http, provider="openai_compatible", model="openai/gpt-oss-20b")  # a served model's own id
+        response = http.post("/v1/openai/chat/completions", json={"template": "support-reply", "variables": VARIABLES})
+    assert response.status_code == 200, response.text
+    assert response.json()["killtoken"]["metrics"]["provider"] == "openai_compatible"
+    assert fake_openai.received[-1].body["model"] == "openai/gpt-oss-20b"
 
 
 def test_openai_door_and_sdk_can_use_a_template(live: LiveGateway, http: httpx.Client, fake_openai: FakeOpenAI):

@@ -16,7 +16,7 @@ from killtoken_proxy.secrets.backend import SERVICE, choose_backend
 from killtoken_proxy.secrets.secret_store import tenant_key_entry
 from killtoken_proxy.settings import Settings
 from tests.admin_helpers import chat_body
-from tests.conftest import PROVIDER_SECRET
+from tests.conftest import PROVIDER_SECRET, free_port
 from tests.fakes.openai_server import FakeOpenAI
 
 runner = CliRunner()
@@ -96,7 +96,9 @@ def test_a_wrong_master_key_refuses_chat_without_calling_the_provider(
     ) as http:
         refused = http.post("/v1/chat", json=chat_body())
         assert refused.status_code == 503 and refused.json()["error"] == "secrets_unavailable"
-        assert "could not be read" in refused.json()["message"]
+        message = refused.json()["message"]
+        assert "cannot be read: KILLTOKEN_MASTER_KEY does not open the vault" in message
+        assert "`kt serve`" in message and "--rotate" not in message and "when the daemon started" not in message
         stored = http.post("/v1/provider-credentials", json={"provider": "openai", "apiKey": "sk-x-000000000000000"})
         assert stored.status_code == 503 and "KILLTOKEN_MASTER_KEY does not open the vault" in stored.json()["message"]
     assert fake_openai.received == []
@@ -109,3 +111,52 @@ def test_a_damaged_vault_file_is_reported_not_crashed(settings: Settings):
     with httpx.Client(transport=transport, base_url="http://kt") as http:
         detail = http.get("/ready").json()["checks"]["secrets"]["detail"]
     assert "The vault file cannot be read" in detail
+
+
+def test_without_the_master_key_kt_says_to_set_it_not_to_restart_or_rotate(
+    settings: Settings, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+):
+    credential = _add(fake_openai)  # stored in the vault (master key set, no OS keyring)
+    monkeypatch.delenv("KILLTOKEN_MASTER_KEY")  # a later shell; no daemon runs, so `kt` works in-process
+    for command in (
+        ["chat", "Hello", "--provider", "openai_compatible", "--model", "llama-3.1-8b"],
+        ["credentials", "update", credential, "--rotate"],
+    ):
+        result = runner.invoke(app, command, input=ROTATED + "\n")
+        assert result.exit_code == 4 and "Traceback" not in result.output, result.output
+        said = result.stderr
+        assert f"encrypted vault at {settings.paths.vault_file}" in said and "KILLTOKEN_MASTER_KEY is not set" in said
+        assert "Export KILLTOKEN_MASTER_KEY with the key the vault was created with" in said
+        assert "when the daemon started" not in said and "No secure OS keyring" not in said
+        assert PROVIDER_SECRET not in result.output and ROTATED not in result.output
+    assert fake_openai.received == []
+
+
+@pytest.mark.parametrize("master_key", [None, "not-the-key-the-vault-was-made-with"])
+def test_serve_warns_at_start_when_the_vault_cannot_be_opened(
+    settings: Settings, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, master_key: str | None
+):
+    from killtoken_proxy import server
+
+    _add(fake_openai)
+    if master_key is None:
+        monkeypatch.delenv("KILLTOKEN_MASTER_KEY")
+    else:
+        monkeypatch.setenv("KILLTOKEN_MASTER_KEY", master_key)
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: True)  # the banner, not a running server
+    result = runner.invoke(app, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 0, result.output
+    problem = choose_backend(Settings.from_env()).problem
+    assert problem is not None and problem in result.stderr  # the very text GET /ready gives
+    assert result.stderr.index(problem) < result.stderr.index("KillToken listening on")
+
+
+def test_serve_with_the_right_master_key_prints_no_warning(
+    settings: Settings, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+):
+    from killtoken_proxy import server
+
+    _add(fake_openai)
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: True)
+    result = runner.invoke(app, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 0 and "Warning" not in result.stderr and "KillToken listening on" in result.stderr

@@ -67,7 +67,7 @@ def tenant_key(settings: Settings) -> str:
     choice = choose_backend(settings)
     key = choice.backend.get_password(SERVICE, tenant_key_entry(DEFAULT_TENANT)) if choice.backend else None
     if not key:
-        vault_problem = f" ({choice.problem})" if settings.master_key and choice.problem else ""
+        vault_problem = f" ({choice.problem})" if choice.problem and settings.paths.vault_file.exists() else ""
         raise CliError(f"`kt` has no tenant key to call the gateway with{vault_problem}. {NO_KEY_HELP}", EXIT_USAGE)
     return str(key)
 

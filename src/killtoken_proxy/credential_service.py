@@ -246,12 +246,19 @@ class CredentialService:
     def _with_secrets(self, meta: CredentialMeta) -> Credential:
         secrets = self._secrets.cached_json(credential_entry(meta.id))
         if secrets is None:
-            raise SecretsUnavailable(
-                f"The secret of credential {meta.id} ({meta.provider}) could not be read from "
-                f"{self._secrets.description} when the daemon started. Restart `kt serve` once the secret "
-                f"store is available, or store it again with `kt credentials update {meta.id} --rotate`."
-            )
+            raise SecretsUnavailable(self._unreadable(meta))
         return Credential(id=meta.id, provider=meta.provider, secrets=secrets, config=meta.config)
+
+    def _unreadable(self, meta: CredentialMeta) -> str:
+        """Why a credential's secret is not in memory, and what fixes it (the daemon or an in-process `kt`)."""
+        what = f"The secret of credential {meta.id} ({meta.provider})"
+        if not self._secrets.usable:
+            return f"{what} cannot be read: {self._secrets.problem}"  # the store's problem says what to set
+        return (
+            f"{what} was not in {self._secrets.description} when KillToken opened its store. If that store was "
+            "locked or unavailable then, restart `kt serve` (or run `kt` again when no daemon is running) once "
+            f"it is available; if the secret is gone, store it again with `kt credentials update {meta.id} --rotate`."
+        )
 
     def preload_secrets(self) -> builtins.list[str]:
         return self._secrets.preload([credential_entry(m.id) for m in self._store.all()])

@@ -12,8 +12,11 @@ if TYPE_CHECKING:
     from killtoken_proxy.settings import Settings
 
 
-def _bootstrap(settings: object) -> None:
-    """Create the default tenant on first run and show its key exactly once."""
+def _bootstrap(settings: object) -> str | None:
+    """Create the default tenant on first run and show its key exactly once; returns why provider keys
+    cannot be used (the text `GET /ready` gives), unless it was just said."""
+    from rich.markup import escape
+
     from killtoken_proxy.bootstrap import ensure_default_tenant
     from killtoken_proxy.errors import StoreLocked
     from killtoken_proxy.runtime import Runtime
@@ -28,7 +31,7 @@ def _bootstrap(settings: object) -> None:
     finally:
         runtime.close()
     if not result.created:
-        return
+        return result.secrets_problem
     info("[bold green]Created tenant `default`.[/] Its API key (shown once, store it now):")
     typer.echo(result.key)
     if result.key_in_keyring:
@@ -36,7 +39,8 @@ def _bootstrap(settings: object) -> None:
     elif result.key_file is not None:
         info(f"`kt` keeps its own copy in {result.key_file} (readable by you only).")
     if result.secrets_problem:
-        info(f"[yellow]Provider keys cannot be stored yet:[/] {result.secrets_problem}")
+        info(f"[yellow]Provider keys cannot be stored yet:[/] {escape(result.secrets_problem)}")
+    return None
 
 
 def _save_key(settings: Settings, key: str) -> None:
@@ -133,7 +137,12 @@ def serve(
         check_port_free(host, port)
     except PortInUse as exc:
         fail(str(exc), EXIT_UNAVAILABLE)
-    _bootstrap(settings)
+    problem = _bootstrap(settings)
+    if problem:
+        from rich.markup import escape
+
+        # Otherwise only GET /ready would tell, and the first chat call would fail with it.
+        info(f"[yellow]Warning: provider keys cannot be stored or read:[/] {escape(problem)}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         info(f"[yellow]Listening on {host}: anyone who can reach this port and holds a kt_ key can use it.[/]")
     info(f"KillToken listening on [bold]{settings.url}[/]  (OpenAI SDK base_url: {settings.url}/v1/openai)")

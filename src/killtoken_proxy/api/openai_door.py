@@ -21,7 +21,11 @@ chat_completions = chat_endpoint(OPENAI, "x-request-id")  # the OpenAI SDKs' `co
 
 def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:
     runtime = runtime_of(request)
-    return reachable_models(runtime.credentials.reachable(tenant.id), {*CONTRACT_PROVIDERS, *runtime.adapters})
+    return reachable_models(
+        runtime.credentials.reachable(tenant.id),
+        {*CONTRACT_PROVIDERS, *runtime.adapters},
+        runtime.ledger.models_called(tenant.id),
+    )
 
 
 async def list_models(request: Request, tenant: Annotated[Tenant, Depends(calling_tenant)]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """The models a tenant can reach through the OpenAI door, for `GET /v1/openai/models` (`client.models.list()`).
 
-Source: for each provider the tenant has an active credential for, the chat models genai-prices has
-prices for (so every listed model is also priced), plus the credential's `config.defaultModel`. Each
-id is written so that sending it back as `model` routes to that provider: bare when the routing rule
-already picks it, else as `provider/model`.
+Source: for each provider the tenant has an active credential for, the credential's `config.defaultModel`,
+the models the tenant has already called successfully through that provider (from the ledger's rollups;
+the only names known for `openai_compatible` and Azure, whose models no price table lists), and the chat
+models genai-prices has prices for. Each id is written so that sending it back as `model` routes to that
+provider: bare when the routing rule already picks it, else as `provider/model`.
 """
 
 from __future__ import annotations
@@ -70,15 +71,20 @@ def _listed_id(model: str, provider: str, known: Collection[str], defaults: Mapp
     )
 
 
-def reachable_models(reachable: Mapping[str, CredentialMeta], known: Collection[str]) -> list[dict[str, Any]]:
-    """OpenAI `Model` objects (`id`, `object`, `created`, `owned_by`) for every model the tenant can call."""
+def reachable_models(
+    reachable: Mapping[str, CredentialMeta], known: Collection[str], called: Collection[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
+    """OpenAI `Model` objects (`id`, `object`, `created`, `owned_by`) for every model the tenant can call;
+    `called` holds the (provider, model) pairs the tenant has called successfully."""
     defaults = {provider: meta.config.get("defaultModel") for provider, meta in reachable.items()}
     models: dict[str, dict[str, Any]] = {}
     for provider, meta in sorted(reachable.items()):
         configured = meta.config.get("defaultModel")
-        names = ([configured] if isinstance(configured, str) and configured else []) + list(
-            priced_chat_models(provider)
-        )
+        names = [
+            *([configured] if isinstance(configured, str) and configured else []),
+            *sorted(model for owner, model in called if owner == provider),
+            *priced_chat_models(provider),
+        ]
         for name in names:
             listed = _listed_id(name, provider, known, defaults)
             models.setdefault(

@@ -180,13 +180,27 @@ class Gateway:
             )
         return body
 
-    def route_for(self, tenant_id: str, model: str, provider: str | None, headers: Mapping[str, str]) -> Route:
+    def route_for(
+        self,
+        tenant_id: str,
+        model: str,
+        provider: str | None,
+        headers: Mapping[str, str],
+        template: TemplateUse | None = None,
+    ) -> Route:
         """Which provider serves `model` for this tenant, and the model name it receives (README: routing)."""
-        return route(model, provider, headers, self._known_providers, self._credentials.default_models(tenant_id))
+        defaults = self._credentials.default_models(tenant_id)
+        filled = template.filled if template is not None else frozenset()
+        if "provider" not in filled:
+            return route(model, provider, headers, self._known_providers, defaults)
+        if "model" in filled:  # the template's own provider and model, kept together
+            return replace(route(model, provider, headers, self._known_providers, defaults), rule="template")
+        # The caller's own model with the template's provider: a prefix in that model is the caller's choice.
+        return route(model, None, headers, self._known_providers, defaults, template_provider=provider)
 
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None
-        chosen = self.route_for(call.tenant.id, call.request.model, call.request.provider, headers)
+        chosen = self.route_for(call.tenant.id, call.request.model, call.request.provider, headers, call.template)
         call.provider = chosen.provider
         call.record["routed_by"] = chosen.rule
         call.adapter = self._adapter(chosen.provider)

@@ -1,11 +1,11 @@
 """Which provider serves a request: explicit choice first, then a prefix, the model's family, the tenant's default.
 
 Rule (documented in the README): the `provider` body field or `x-killtoken-provider` header wins;
-then a `provider/model` prefix, then the model name's family (gpt-/o-series -> openai, claude- ->
-anthropic, ...), when the tenant has a credential for that provider; then the provider whose credential
-has this model as its `config.defaultModel`; then the tenant's only host of that family (Azure for
-gpt-*, ...); else the named provider (the credential check explains); without a name, the tenant's
-only provider. Anything else is 400 `invalid_model`.
+then a `provider/model` prefix, then a template's default provider, then the model name's family
+(gpt-/o-series -> openai, claude- -> anthropic, ...), when the tenant has a credential for that provider;
+then the provider whose credential has this model as its `config.defaultModel`; then the tenant's only
+host of that family (Azure for gpt-*, ...); else the named provider (the credential check explains);
+without a name, the tenant's only provider. Anything else is 400 `invalid_model`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ _HOSTS_BY_RULE: dict[str, dict[str, tuple[str, ...]]] = {
 class Route:
     provider: str
     model: str  # as the provider should receive it (a routing prefix removed)
-    rule: str  # explicit | prefix | family | default_model | family_host | only_provider: recorded, used in hints
+    # explicit | prefix | template | family | default_model | family_host | only_provider: recorded, used in hints
+    rule: str
 
 
 def family_of(model: str) -> str | None:
@@ -49,9 +50,26 @@ def family_of(model: str) -> str | None:
 
 
 def split_prefix(model: str, known_providers: Collection[str]) -> tuple[str, str] | None:
-    """`provider/model` -> (provider, model) when the prefix names a provider KillToken knows."""
+    """`provider/model` -> (provider, model) when the prefix names a provider KillToken knows.
+
+    Other prefixes are part of the model's id (`meta-llama/...`, `mistralai/...`), except a provider's name
+    misspelt in case or `-`/`_` (`openai-compatible/`): that would silently route by the rest, so it is refused.
+    """
     prefix, slash, rest = model.partition("/")
-    return (prefix, rest) if slash and rest and prefix in known_providers else None
+    if not slash or not rest:
+        return None
+    if prefix in known_providers:
+        return prefix, rest
+    folded = prefix.lower().replace("-", "_")
+    meant = next((name for name in known_providers if name.lower().replace("-", "_") == folded), None)
+    if meant is not None:
+        raise InvalidRequest(
+            f"Unknown provider {prefix!r} in model {model!r} (did you mean {meant!r}?); "
+            f"provider prefixes are exact: `{meant}/{rest}`.",
+            code="invalid_provider",
+            param="model",
+        )
+    return None
 
 
 def route(
@@ -60,13 +78,18 @@ def route(
     headers: Mapping[str, str],
     known_providers: Collection[str],
     reachable: Mapping[str, str | None],
+    template_provider: str | None = None,
 ) -> Route:
-    """`reachable` maps each provider the tenant has an active credential for to its `config.defaultModel`."""
+    """`reachable` maps each provider the tenant has an active credential for to its `config.defaultModel`;
+    `template_provider` is the provider a template filled in because the caller named none."""
     prefixed = split_prefix(model, known_providers)
     chosen = explicit or (headers.get(PROVIDER_HEADER) or "").strip() or None
     if chosen is not None:
         # `openai/gpt-4.1-mini` sent to openai loses its prefix; `openai/gpt-4o` sent to openrouter keeps it.
         return Route(chosen, prefixed[1] if prefixed and prefixed[0] == chosen else model, "explicit")
+    if template_provider is not None and prefixed is None:
+        # Only a default: a prefix in the caller's own model is a choice of provider and beats it.
+        return Route(template_provider, model, "template")
     family = family_of(model)
     named = (
         Route(prefixed[0], prefixed[1], "prefix")
@@ -100,11 +123,16 @@ def _unroutable(model: str, defaults: list[str], reachable: list[str]) -> Invali
 
 def credential_hint(chosen: Route, reachable: Collection[str]) -> str:
     """Why an implicit route reached a provider without a credential, and how to pick another one."""
-    if chosen.rule not in ("prefix", "family") or not reachable:
+    if chosen.rule not in ("prefix", "family", "template") or not reachable:
         return ""
     other = sorted(reachable)[0]
+    why = (
+        f"`{chosen.provider}` is the template's default provider (your own `provider` field wins over it)"
+        if chosen.rule == "template"
+        else f"Model {chosen.model!r} goes to `{chosen.provider}` by its name"
+    )
     return (
-        f" Model {chosen.model!r} goes to `{chosen.provider}` by its name; to send it to a provider you have "
-        f"a credential for ({', '.join(sorted(reachable))}), use the model `{other}/{chosen.model}` or the "
+        f" {why}; to send it to a provider you have a credential for "
+        f"({', '.join(sorted(reachable))}), use the model `{other}/{chosen.model}` or the "
         f"`{PROVIDER_HEADER}: {other}` header."
     )

@@ -1,19 +1,20 @@
 """Prompt templates: validate, version, look up (by id or name) and expand into a chat request body.
 
 Expansion runs before the door parses the body, so a template's provider and model take part in routing
-and in the stored-credential check exactly as if the caller had sent them.
+and in the stored-credential check as if the caller had sent them; a provider the template fills in
+ranks below a `provider/model` prefix in the caller's own model (see `TemplateUse.filled`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
 from killtoken_proxy.gateway import request_fields as fields
-from killtoken_proxy.gateway.routing import PROVIDER_HEADER
+from killtoken_proxy.gateway.routing import PROVIDER_HEADER, split_prefix
 from killtoken_proxy.gateway.template_render import parse_variables, render, variables_of
 from killtoken_proxy.store.templates import Template, TemplateStore, TemplateVersion
 
@@ -30,6 +31,9 @@ class TemplateUse:
     id: str
     name: str
     version: int
+    # The defaults the template filled in because the caller sent none: routing ranks a filled-in provider
+    # below a `provider/model` prefix in the caller's own model. Not in the JSON (metrics name the template).
+    filled: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "version": self.version}
@@ -141,10 +145,10 @@ class TemplateService:
             "optimizationMode": out.get("optimizationMode") is not None or bool(headers.get(fields.MODE_HEADER)),
             "cachePolicy": out.get("cachePolicy") is not None,
         }
-        for key in DEFAULTS:
-            if not explicit[key] and version.fields.get(key) is not None:
-                out[key] = version.fields[key]
-        return out, use
+        filled = frozenset(key for key in DEFAULTS if not explicit[key] and version.fields.get(key) is not None)
+        for key in filled:
+            out[key] = version.fields[key]
+        return out, replace(use, filled=filled)
 
     # -- validation ---------------------------------------------------------------------------------
     def _name(self, tenant_id: str, value: Any) -> str:
@@ -183,6 +187,7 @@ class TemplateService:
             )
         if merged.get("model") is not None:
             merged["model"] = fields.parse_model(merged["model"])
+            split_prefix(merged["model"], self._providers)  # a misspelt provider prefix fails now, not at each use
         if merged.get("optimizationMode") is not None:
             merged["optimizationMode"] = fields.parse_optimization_mode(merged["optimizationMode"], {})
         fields.parse_cache_policy(merged.get("cachePolicy"))

@@ -17,6 +17,12 @@ HOW_TO_FIX = (
     "so KillToken keeps secrets in its encrypted vault. Keep that passphrase safe: it is the only way to "
     "open the vault."
 )
+# Where the master key must be set: `kt serve` reads it once at start, a `kt` command with no daemon running
+# opens the store itself.
+SET_THE_MASTER_KEY = (
+    "Export KILLTOKEN_MASTER_KEY with the key the vault was created with, then start `kt serve` (restart a "
+    "running one), or run the `kt` command again when no daemon is running."
+)
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,14 @@ def _is_secure(backend: KeyringBackend) -> bool:
 
 def choose_backend(settings: Settings) -> BackendChoice:
     """A secure OS keyring first; the vault where none works (headless Linux, CI) or where it already holds secrets."""
-    if settings.master_key and settings.paths.vault_file.exists():
+    vault_file = settings.paths.vault_file
+    if settings.master_key and vault_file.exists():
         return _vault(settings)  # secrets stored there earlier stay reachable even if a keyring appears later
     os_choice = _os_keyring()
+    if not os_choice.usable and not settings.master_key and vault_file.exists():
+        # "No OS keyring, set a new passphrase" would be wrong advice: only the vault's own key opens it.
+        problem = f"The secrets are in the encrypted vault at {vault_file}, and KILLTOKEN_MASTER_KEY is not set."
+        return BackendChoice(None, f"encrypted vault ({vault_file})", f"{problem} {SET_THE_MASTER_KEY}")
     if os_choice.usable or not settings.master_key:
         return os_choice
     return _vault(settings)
@@ -59,7 +70,7 @@ def _vault(settings: Settings) -> BackendChoice:
     try:
         vault = EncryptedFileKeyring(settings.paths.vault_file, settings.master_key)
     except VaultKeyMismatch as exc:
-        return BackendChoice(None, "encrypted vault", str(exc))
+        return BackendChoice(None, "encrypted vault", f"{exc} {SET_THE_MASTER_KEY}")
     except (OSError, ValueError, KeyError) as exc:
         return BackendChoice(None, "encrypted vault", f"The vault file cannot be read: {exc}")
     return BackendChoice(vault, f"encrypted vault ({settings.paths.vault_file})")

@@ -47,10 +47,7 @@ class EncryptedFileKeyring(KeyringBackend):
             try:
                 self._fernet.decrypt(document["check"].encode("ascii"))
             except InvalidToken:
-                raise VaultKeyMismatch(
-                    f"KILLTOKEN_MASTER_KEY does not open the vault at {path}. "
-                    "Use the master key the vault was created with."
-                ) from None
+                raise VaultKeyMismatch(f"KILLTOKEN_MASTER_KEY does not open the vault at {path}.") from None
             self._entries: dict[str, dict[str, str]] = document.get("entries", {})
             self._salt = document["salt"]
         else:

@@ -65,6 +65,9 @@ class Rollups:
         self._days: dict[str, dict[tuple[str, Dims], Totals]] = {}  # tenant -> (day, dims) -> totals
         self._hours: dict[str, dict[str, dict[tuple[str, Dims], Totals]]] = {}  # day -> tenant -> (hour, dims)
         self._sealed_hours = sealed_hours  # a day's hour rows of its sealed segments, from its catalog
+        # tenant -> (provider, model) pairs with a successful call; replaced, never changed in place, so a
+        # reader on another thread needs no lock (a new pair is rare: the copy costs nothing that matters)
+        self._called: dict[str, frozenset[tuple[str, str]]] = {}
 
     def add(self, key: RowKey, totals: Totals) -> None:
         tenant, hour, feature, provider, model, template = key
@@ -72,6 +75,7 @@ class Rollups:
         dims: Dims = (feature, provider, model, template)
         _merge_into(self._days.setdefault(tenant, {}), (day, dims), totals)
         _merge_into(self._day_hours(day).setdefault(tenant, {}), (hour, dims), totals)
+        self._note_called(tenant, dims, totals)
 
     def add_rows(self, rows: dict[RowKey, Totals]) -> None:
         for key, totals in rows.items():
@@ -81,6 +85,17 @@ class Rollups:
         """Start-up: the day rows of sealed segments (their hour rows stay on disk until needed)."""
         for (tenant, day, *dims), totals in rows.items():
             _merge_into(self._days.setdefault(tenant, {}), (day, rollup_dims(dims)), totals)
+            self._note_called(tenant, rollup_dims(dims), totals)
+
+    def _note_called(self, tenant: str, dims: Dims, totals: Totals) -> None:
+        _feature, provider, model, _template = dims
+        known = self._called.get(tenant, frozenset())
+        if totals.succeeded and provider and model and (provider, model) not in known:
+            self._called[tenant] = known | {(provider, model)}
+
+    def called(self, tenant: str) -> frozenset[tuple[str, str]]:
+        """Every (provider, model) this tenant has called successfully, as far as the ledger has written."""
+        return self._called.get(tenant, frozenset())
 
     def _day_hours(self, day: str) -> dict[str, dict[tuple[str, Dims], Totals]]:
         hours = self._hours.get(day)

@@ -170,3 +170,7 @@ class Ledger:
 
     def count_upper_bound(self, wanted: RecordFilter) -> int:
         return query.count_upper_bound(self.files, wanted)
+
+    def models_called(self, tenant_id: str) -> frozenset[tuple[str, str]]:
+        """(provider, model) pairs this tenant has called successfully: from memory, no lock, no disk."""
+        return self.files.rollups.called(tenant_id)
