@@ -48,6 +48,13 @@ def test_tenant_lifecycle_from_the_cli(monkeypatch: pytest.MonkeyPatch):
     assert (custom["plan"], custom["monthlyRequests"], custom["rateLimitPerMinute"]) == ("custom", 5, 10)
     both = runner.invoke(app, ["tenants", "update", "acme", "--plan", "pro", "--monthly-requests", "5"])
     assert both.exit_code == 2 and "--monthly-requests" in both.stderr
+    routed = json.loads(ok("tenants", "update", "acme", "--default-provider", "together", "--json"))
+    assert routed["defaultProvider"] == "together" and "together" in ok("tenants", "show", "acme")
+    typo = runner.invoke(app, ["tenants", "update", "acme", "--default-provider", "togther"])
+    assert typo.exit_code == 1 and "did you mean 'together'?" in typo.stderr
+    assert (
+        json.loads(ok("tenants", "update", "acme", "--default-provider", "none", "--json"))["defaultProvider"] is None
+    )
 
     assert "suspended" in runner.invoke(app, ["tenants", "suspend", "acme"]).stderr
     code, output = as_tenant(monkeypatch, key, "credentials", "list")

@@ -140,3 +140,31 @@ def test_unroutable_hints_point_at_hosts_of_open_weight_models_and_close_names()
     with pytest.raises(InvalidRequest) as unknown:
         route("house-model", None, {}, CONTRACT_PROVIDERS, {"anthropic": None, "openai": None})
     assert "Did you mean" not in unknown.value.message and "`<provider>/house-model`" in unknown.value.message
+
+
+@pytest.mark.parametrize(
+    ("model", "reachable", "expected"),
+    [
+        # A name no rule places goes to the tenant's default provider ...
+        ("llama-3.1-8b", {"openai": None, "together": None}, ("together", "llama-3.1-8b", "tenant_default")),
+        # ... which also settles two credentials claiming the same defaultModel, if it is one of them ...
+        ("llama-3", {"openai_compatible": "llama-3", "together": "llama-3"}, ("together", "llama-3", "tenant_default")),
+        # ... but a credential's own defaultModel is more specific than the tenant-wide default ...
+        (
+            "llama-3",
+            {"openai_compatible": "llama-3", "together": None},
+            ("openai_compatible", "llama-3", "default_model"),
+        ),
+        # ... and a model of a known family still goes to that family (or says which credential is missing).
+        ("gpt-4o", {"openai": None, "together": None}, ("openai", "gpt-4o", "family")),
+        ("claude-sonnet-4-5", {"together": None}, ("anthropic", "claude-sonnet-4-5", "family")),
+    ],
+)
+def test_the_tenants_default_provider_places_names_no_other_rule_does(model, reachable, expected):
+    assert route(model, None, {}, CONTRACT_PROVIDERS, reachable, tenant_default="together") == Route(*expected)
+
+
+def test_a_default_provider_without_a_credential_is_not_used():
+    with pytest.raises(InvalidRequest) as error:
+        route("llama-3", None, {}, CONTRACT_PROVIDERS, {"openai": None, "mistral": None}, tenant_default="together")
+    assert error.value.code == "invalid_model"

@@ -10,7 +10,7 @@ import pytest
 
 from killtoken_proxy.api.dependencies import TENANT_HEADER
 from killtoken_proxy.store.tenants import hash_key
-from tests.admin_helpers import add_credential, admin_client, chat_body, new_tenant, tenant_client
+from tests.admin_helpers import add_credential, admin_client, chat_body, new_tenant, patch_tenant, tenant_client
 from tests.conftest import LiveGateway
 from tests.fakes.openai_server import FakeOpenAI
 from tests.tenant_endpoints import Owned, in_safe_order
@@ -56,6 +56,7 @@ def test_a_new_tenant_gets_a_key_shown_once_and_stored_only_as_a_hash(gateway: L
         ({"name": "x", "monthlyRequests": 0}, "monthlyRequests"),
         ({"name": "x", "rateLimitPerMinute": True}, "rateLimitPerMinute"),
         ({"name": "x", "colour": "red"}, "colour"),
+        ({"name": "x", "defaultProvider": "togther"}, "defaultProvider"),
     ],
 )
 def test_bad_tenant_bodies_get_clear_errors(gateway: LiveGateway, body: dict[str, object], param: str | None):
@@ -64,7 +65,8 @@ def test_bad_tenant_bodies_get_clear_errors(gateway: LiveGateway, body: dict[str
     if param is None:
         assert response.status_code == 409 and response.json()["error"] == "tenant_exists"
     else:
-        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+        assert response.status_code == 400
+        assert response.json()["error"] == ("invalid_provider" if param == "defaultProvider" else "invalid_request")
         assert f"`{param}`" in response.json()["message"] or param in response.json()["message"]
 
 
@@ -140,3 +142,25 @@ def test_removing_a_tenant_removes_its_keys_credentials_and_secrets(gateway: Liv
         assert credential not in vault.read_text()
         assert admin.get("/v1/admin/tenants/acme").status_code == 404
         assert [t["name"] for t in admin.get("/v1/admin/tenants").json()["data"]] == ["default"]
+
+
+def test_a_tenants_default_provider_serves_model_names_no_rule_places(gateway: LiveGateway, fake_openai: FakeOpenAI):
+    _, key = new_tenant(gateway, "acme")
+    hello = [{"role": "user", "content": "Hi"}]
+    with tenant_client(gateway, key) as http:
+        add_credential(http, fake_openai.base_url, provider="openai")
+        add_credential(http, fake_openai.base_url, provider="together")
+        unplaced = http.post("/v1/openai/chat/completions", json={"model": "llama-3.1-8b", "messages": hello})
+        assert unplaced.status_code == 400 and unplaced.json()["error"]["code"] == "invalid_model"
+        assert patch_tenant(gateway, "acme", defaultProvider="together")["defaultProvider"] == "together"
+        routed = http.post("/v1/openai/chat/completions", json={"model": "llama-3.1-8b", "messages": hello})
+        assert routed.status_code == 200, routed.text
+        metrics = routed.json()["killtoken"]["metrics"]
+        assert metrics["provider"] == "together"
+        assert http.get(f"/v1/requests/{metrics['requestId']}").json()["routed_by"] == "tenant_default"
+        assert fake_openai.received[-1].body["model"] == "llama-3.1-8b"
+        family = http.post("/v1/openai/chat/completions", json={"model": "gpt-4.1-mini", "messages": hello})
+        assert family.json()["killtoken"]["metrics"]["provider"] == "openai", "a known family still decides"
+        assert patch_tenant(gateway, "acme", defaultProvider=None)["defaultProvider"] is None
+        cleared = http.post("/v1/openai/chat/completions", json={"model": "llama-3.1-8b", "messages": hello})
+        assert cleared.status_code == 400

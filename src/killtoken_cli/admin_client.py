@@ -14,7 +14,9 @@ _BODY_NAMES = {
     "plan": "plan",
     "monthly_requests": "monthlyRequests",
     "rate_limit_per_minute": "rateLimitPerMinute",
+    "default_provider": "defaultProvider",
 }
+NO_DEFAULT_PROVIDER = "none"  # `--default-provider none` clears it (no provider has that name)
 TENANTS = "/v1/admin/tenants"
 
 
@@ -24,6 +26,7 @@ class TenantLimits(TypedDict, total=False):
     plan: str | None
     monthly_requests: int | None
     rate_limit_per_minute: int | None
+    default_provider: str | None
 
 
 class TenantChanges(TenantLimits, total=False):
@@ -35,7 +38,10 @@ def _path(tenant: str, *rest: str) -> str:
 
 
 def _tenant_body(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {_BODY_NAMES[k]: v for k, v in fields.items() if v is not None}
+    body = {_BODY_NAMES[k]: v for k, v in fields.items() if v is not None}
+    if body.get("defaultProvider") == NO_DEFAULT_PROVIDER:
+        body["defaultProvider"] = None
+    return body
 
 
 def _data(reply: Any) -> list[dict[str, Any]]:

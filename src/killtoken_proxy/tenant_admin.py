@@ -10,6 +10,7 @@ from killtoken_proxy.clock import Clock
 from killtoken_proxy.credential_service import CredentialService
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
 from killtoken_proxy.labels import parse_label
+from killtoken_proxy.near_miss import did_you_mean
 from killtoken_proxy.plans import (
     CUSTOM_PLAN,
     MAX_MONTHLY_REQUESTS,
@@ -19,6 +20,7 @@ from killtoken_proxy.plans import (
     next_reset,
     period_of,
 )
+from killtoken_proxy.providers.registry import CONTRACT_PROVIDERS
 from killtoken_proxy.store.plan_usage import PlanUsage
 from killtoken_proxy.store.tenants import DEFAULT_TENANT, Tenant, TenantKey, TenantStore
 
@@ -53,6 +55,21 @@ def _name(value: Any) -> str:
 
 def _label(body: Mapping[str, Any], field: str) -> str:
     return parse_label(body.get(field) or "", field)
+
+
+def _routing_changes(body: Mapping[str, Any]) -> dict[str, Any]:
+    """`defaultProvider`: the provider for model names no routing rule places; null clears it."""
+    if "defaultProvider" not in body:
+        return {}
+    provider = body["defaultProvider"]
+    if provider is not None and provider not in CONTRACT_PROVIDERS:
+        raise InvalidRequest(
+            f"`defaultProvider` must be null or one of {', '.join(CONTRACT_PROVIDERS)}"
+            f"{did_you_mean(str(provider), CONTRACT_PROVIDERS)}.",
+            code="invalid_provider",
+            param="defaultProvider",
+        )
+    return {"default_provider": provider}
 
 
 def _limit_changes(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,17 +111,17 @@ class TenantAdmin:
         return [self.public(t) for t in self._tenants.all()]
 
     def create(self, body: Any) -> tuple[Tenant, TenantKey, str]:
-        body = _only(body, ("name", "plan", "monthlyRequests", "rateLimitPerMinute", "keyLabel"))
+        body = _only(body, ("name", "plan", "monthlyRequests", "rateLimitPerMinute", "defaultProvider", "keyLabel"))
         name = _name(body.get("name"))
         self._require_free_name(name)
-        changes = _limit_changes(body)
+        changes = _limit_changes(body) | _routing_changes(body)
         tenant, key = self._tenants.create(name, key_label=_label(body, "keyLabel"), **changes)
         return tenant, self._tenants.keys(tenant.id)[0], key
 
     def update(self, ref: str, body: Any) -> Tenant:
         tenant = self.find(ref)
-        body = _only(body, ("name", "plan", "monthlyRequests", "rateLimitPerMinute"))
-        changes = _limit_changes(body)
+        body = _only(body, ("name", "plan", "monthlyRequests", "rateLimitPerMinute", "defaultProvider"))
+        changes = _limit_changes(body) | _routing_changes(body)
         if "name" in body and body["name"] != tenant.name:
             if tenant.name == DEFAULT_TENANT:
                 # kt keeps its own key under this name, and `kt serve` would create another `default`.
@@ -152,6 +169,7 @@ class TenantAdmin:
             "plan": tenant.plan,
             "monthlyRequests": limit,
             "rateLimitPerMinute": tenant.rate_limit_per_minute,
+            "defaultProvider": tenant.default_provider,
             "createdAt": tenant.created_at,
             "usage": {
                 "period": period_of(now),

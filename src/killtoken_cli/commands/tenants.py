@@ -23,6 +23,14 @@ MonthlyOpt = Annotated[
 RateOpt = Annotated[
     int | None, typer.Option("--rate-limit", min=1, metavar="N", help="Chat requests per minute (default 120).")
 ]
+DefaultProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--default-provider",
+        metavar="PROVIDER",
+        help="Serves model names no routing rule places (e.g. llama-3.1-8b); `none` clears it.",
+    ),
+]
 
 
 def _one_limit(plan: str | None, monthly_requests: int | None) -> None:
@@ -46,6 +54,7 @@ def _describe(tenant: dict[str, Any]) -> list[list[str]]:
         [f"requests this month ({tenant['usage']['period']})", _limit(tenant)],
         ["quota resets", tenant["usage"]["resetsAt"]],
         ["rate limit", f"{tenant['rateLimitPerMinute']:,} / minute"],
+        ["default provider", tenant.get("defaultProvider") or "-"],
         ["active keys", str(tenant["activeKeys"])],
         ["created", tenant["createdAt"][:19]],
     ]
@@ -66,6 +75,7 @@ def add(
     plan: PlanOpt = None,
     monthly_requests: MonthlyOpt = None,
     rate_limit: RateOpt = None,
+    default_provider: DefaultProviderOpt = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a tenant and print its first kt_ key (shown once: store it now)."""
@@ -76,7 +86,11 @@ def add(
     _one_limit(plan, monthly_requests)
     with reported(), connect_admin() as admin:
         created = admin.create_tenant(
-            name, plan=plan, monthly_requests=monthly_requests, rate_limit_per_minute=rate_limit
+            name,
+            plan=plan,
+            monthly_requests=monthly_requests,
+            rate_limit_per_minute=rate_limit,
+            default_provider=default_provider,
         )
     if as_json:
         print_json(created)
@@ -126,16 +140,22 @@ def update(
     monthly_requests: MonthlyOpt = None,
     rate_limit: RateOpt = None,
     rename: Annotated[str | None, typer.Option(metavar="NAME", help="A new name.")] = None,
+    default_provider: DefaultProviderOpt = None,
     as_json: AsJson = False,
 ) -> None:
-    """Change a tenant's plan (--plan, or a custom --monthly-requests), rate limit or name."""
+    """Change a tenant's plan (--plan, or a custom --monthly-requests), rate limit, default provider or name."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
 
     _one_limit(plan, monthly_requests)
     with reported(), connect_admin() as admin:
         updated = admin.update_tenant(
-            tenant, name=rename, plan=plan, monthly_requests=monthly_requests, rate_limit_per_minute=rate_limit
+            tenant,
+            name=rename,
+            plan=plan,
+            monthly_requests=monthly_requests,
+            rate_limit_per_minute=rate_limit,
+            default_provider=default_provider,
         )
     _print_tenant(updated, as_json)
 

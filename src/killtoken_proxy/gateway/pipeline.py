@@ -190,13 +190,17 @@ class Gateway:
     ) -> Route:
         """Which provider serves `model` for this tenant, and the model name it receives (README: routing)."""
         defaults = self._credentials.default_models(tenant_id)
+        tenant = self._tenants.get(tenant_id)
+        fallback = tenant.default_provider if tenant is not None else None
         filled = template.filled if template is not None else frozenset()
         if "provider" not in filled:
-            return route(model, provider, headers, self._known_providers, defaults)
+            return route(model, provider, headers, self._known_providers, defaults, tenant_default=fallback)
         if "model" in filled:  # the template's own provider and model, kept together
             return replace(route(model, provider, headers, self._known_providers, defaults), rule="template")
         # The caller's own model with the template's provider: a prefix in that model is the caller's choice.
-        return route(model, None, headers, self._known_providers, defaults, template_provider=provider)
+        return route(
+            model, None, headers, self._known_providers, defaults, template_provider=provider, tenant_default=fallback
+        )
 
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None

@@ -5,7 +5,7 @@ then a `provider/model` prefix, then a template's default provider, then the mod
 (gpt-/o-series -> openai, claude- -> anthropic, ...), when the tenant has a credential for that provider;
 then the provider whose credential has this model as its `config.defaultModel`; then the tenant's only
 host of that family (Azure for gpt-*, ...); else the named provider (the credential check explains);
-without a name, the tenant's only provider. Anything else is 400 `invalid_model`.
+without a name, the tenant's default provider, then its only provider. Anything else is 400 `invalid_model`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ _HOSTS_BY_RULE: dict[str, dict[str, tuple[str, ...]]] = {
 class Route:
     provider: str
     model: str  # as the provider should receive it (a routing prefix removed)
-    # explicit | prefix | template | family | default_model | family_host | only_provider: recorded, used in hints
+    # explicit | prefix | template | family | default_model | family_host | tenant_default | only_provider:
+    # recorded in the ledger (`routed_by`), used in hints
     rule: str
 
 
@@ -79,9 +80,11 @@ def route(
     known_providers: Collection[str],
     reachable: Mapping[str, str | None],
     template_provider: str | None = None,
+    tenant_default: str | None = None,
 ) -> Route:
     """`reachable` maps each provider the tenant has an active credential for to its `config.defaultModel`;
-    `template_provider` is the provider a template filled in because the caller named none."""
+    `template_provider` is the provider a template filled in because the caller named none;
+    `tenant_default` the tenant's default provider, for model names that no other rule places."""
     prefixed = split_prefix(model, known_providers)
     chosen = explicit or (headers.get(PROVIDER_HEADER) or "").strip() or None
     if chosen is not None:
@@ -109,6 +112,8 @@ def route(
         if len(stand_ins) == 1:
             return Route(stand_ins[0], model, "family_host")
         return named  # the credential check then names the provider, with a hint
+    if tenant_default is not None and tenant_default in reachable and (not defaults or tenant_default in defaults):
+        return Route(tenant_default, model, "tenant_default")
     if not defaults and len(reachable) == 1:
         return Route(next(iter(reachable)), model, "only_provider")
     raise _unroutable(model, defaults, sorted(reachable))

@@ -32,6 +32,7 @@ class Tenant:
     monthly_requests: int | None = None  # None: no monthly limit
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
     created_at: str = ""
+    default_provider: str | None = None  # serves model names no routing rule places (README: routing)
 
     @property
     def suspended(self) -> bool:
@@ -89,6 +90,7 @@ def _tenant_from(doc: dict[str, Any]) -> Tenant:
         monthly_requests=doc["monthly_requests"] if "monthly_requests" in doc else PLANS.get(plan),
         rate_limit_per_minute=doc.get("rate_limit_per_minute", DEFAULT_RATE_LIMIT_PER_MINUTE),
         created_at=doc.get("created_at", ""),
+        default_provider=doc.get("default_provider"),
     )
 
 
@@ -152,6 +154,7 @@ class TenantStore:
         plan: str = DEFAULT_PLAN,
         monthly_requests: int | None = None,
         rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE,
+        default_provider: str | None = None,
         key_label: str = "",
     ) -> tuple[Tenant, str]:
         """Create a tenant with one fresh key; the plaintext key is returned once and never stored."""
@@ -163,6 +166,7 @@ class TenantStore:
             "plan": plan,
             "monthly_requests": PLANS.get(plan, monthly_requests),
             "rate_limit_per_minute": rate_limit_per_minute,
+            "default_provider": default_provider,
             "created_at": _now(),
             "keys": [_key_doc(key, key_label)],
         }
@@ -183,7 +187,8 @@ class TenantStore:
         return sorted(self._by_id.values(), key=lambda t: t.id)
 
     def update(self, tenant_id: str, **changes: Any) -> Tenant:
-        """Change stored fields (`name`, `status`, `plan`, `monthly_requests`, `rate_limit_per_minute`)."""
+        """Change stored fields (`name`, `status`, `plan`, `monthly_requests`, `rate_limit_per_minute`,
+        `default_provider`)."""
         self._table.update(changes, Query().id == tenant_id)
         tenant = replace(self._by_id[tenant_id], **changes)
         self._by_id[tenant_id] = tenant
