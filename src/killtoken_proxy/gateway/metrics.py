@@ -27,7 +27,8 @@ class CallMetrics:
     cache_status: str  # bypass | miss | hit | write
     total_ms: float
     upstream_ms: float
-    estimated_savings_usd: Decimal = ZERO  # from prompt optimization (a model of what was avoided)
+    # From prompt optimization (a model of what was avoided); None: tokens removed from an unpriced model's prompt.
+    estimated_savings_usd: Decimal | None = ZERO
     # From cache hits and idempotent replays (money not spent); None when the original was unpriced.
     verified_savings_usd: Decimal | None = ZERO
     replay: bool = False

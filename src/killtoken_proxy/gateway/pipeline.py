@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -286,7 +287,7 @@ class Gateway:
             cache_status=status_after_provider(call.request, result.body),
             total_ms=call.elapsed_ms(),
             upstream_ms=upstream_ms,
-            estimated_savings_usd=(call.optimization.savings_usd or ZERO) if call.optimization else ZERO,
+            estimated_savings_usd=_estimated_savings(call.optimization),
             optimization=call.optimization.to_json() if call.optimization else None,
             template=call.template.to_json() if call.template else None,
         ).to_json()
@@ -361,6 +362,13 @@ class Gateway:
                 param="provider",
             )
         return adapter
+
+
+def _estimated_savings(report: OptimizationReport | None) -> Decimal | None:
+    """Nothing removed saves exactly 0; tokens removed from an unpriced model's prompt save an unknown amount."""
+    if report is None or not report.result.tokens_removed:
+        return ZERO
+    return report.savings_usd
 
 
 def _feature_for_ledger(body: dict[str, Any], headers: Mapping[str, str]) -> str | None:
