@@ -5,12 +5,18 @@ Only someone who can read kt's state folder (the user who runs the daemon) can a
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 
 from killtoken_proxy.owner_file import read_owner_file, write_owner_file
 
 ADMIN_TOKEN_PREFIX = "ktadmin_"  # deliberately not `kt_`: an admin token is never a tenant key
+
+
+def is_admin_token(presented: str | None, token: str) -> bool:
+    """Constant-time: whether `presented` (a bearer value) is the admin token."""
+    return hmac.compare_digest((presented or "").encode("utf-8"), token.encode("utf-8"))
 
 
 def read_admin_token(path: Path) -> str | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from killtoken_proxy.admin_token import is_admin_token
 from killtoken_proxy.api.dependencies import json_body, runtime_of
 from killtoken_proxy.errors import KillTokenError
 from killtoken_proxy.gateway.auth import bearer_key
@@ -16,8 +16,7 @@ from killtoken_proxy.tenant_admin import TenantAdmin
 
 def require_admin(request: Request) -> TenantAdmin:
     runtime = runtime_of(request)
-    presented = bearer_key(request.headers) or ""
-    if not hmac.compare_digest(presented.encode("utf-8"), runtime.admin_token.encode("utf-8")):
+    if not is_admin_token(bearer_key(request.headers), runtime.admin_token):
         raise KillTokenError(
             "Admin endpoints need `Authorization: Bearer <admin token>`; the token is in kt's state "
             "folder (file `admin-token`), and `kt tenants` / `kt keys` send it for you.",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi import Request
 
 from killtoken_proxy import json_body as json_reader
-from killtoken_proxy.admin_token import ADMIN_TOKEN_PREFIX
+from killtoken_proxy.admin_token import ADMIN_TOKEN_PREFIX, is_admin_token
 from killtoken_proxy.errors import InvalidRequest, KillTokenError, NotFound
 from killtoken_proxy.gateway.auth import bearer_key, refuse_suspended, resolve_tenant
 from killtoken_proxy.runtime import Runtime
@@ -31,9 +30,7 @@ def calling_tenant(request: Request) -> Tenant:
     suspension stops the tenant, not just its keys (the admin endpoints that resume it take no tenant)."""
     runtime = runtime_of(request)
     presented = bearer_key(request.headers) or ""
-    if presented.startswith(ADMIN_TOKEN_PREFIX) and hmac.compare_digest(
-        presented.encode("utf-8"), runtime.admin_token.encode("utf-8")
-    ):
+    if presented.startswith(ADMIN_TOKEN_PREFIX) and is_admin_token(presented, runtime.admin_token):
         ref = request.headers.get(TENANT_HEADER, "").strip()
         if not ref:
             raise InvalidRequest(
