@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -303,3 +304,11 @@ def test_model_list_and_retrieve(claude_gateway: LiveGateway):
     with pytest.raises(anthropic.NotFoundError) as error:
         client.models.retrieve("gpt-4.1-mini")
     assert error.value.error_code == "model_not_found"
+    assert "claude-house-finetune" not in ids
+    client.messages.create(model="claude-house-finetune", max_tokens=64, messages=HELLO)
+    deadline = time.monotonic() + 10  # the ledger learns the call behind the request
+    while "claude-house-finetune" not in (ids := [model.id for model in client.models.list()]):
+        assert time.monotonic() < deadline, ids
+        time.sleep(0.05)
+    assert ids[0] == "claude-house-finetune", "models already called come first"
+    assert client.models.retrieve("claude-house-finetune").id == "claude-house-finetune"

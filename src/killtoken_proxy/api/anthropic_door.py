@@ -28,14 +28,14 @@ messages = chat_endpoint(ANTHROPIC, "request-id")  # the Anthropic SDK's `messag
 
 
 def _models(request: Request, tenant: Tenant) -> list[dict[str, Any]]:
-    """Anthropic `ModelInfo` objects: the Claude models KillToken prices, plus the credential's default model."""
-    meta = runtime_of(request).credentials.reachable(tenant.id).get(PROVIDER)
+    """Anthropic `ModelInfo` objects: the models this tenant already called through Anthropic, then the
+    Claude models KillToken prices (as on the OpenAI door's list)."""
+    runtime = runtime_of(request)
+    meta = runtime.credentials.reachable(tenant.id).get(PROVIDER)
     if meta is None:
         return []
-    configured = meta.config.get("defaultModel")
-    names = dict.fromkeys(
-        [*([configured] if isinstance(configured, str) and configured else []), *priced_chat_models(PROVIDER)]
-    )
+    called = sorted(model for provider, model in runtime.ledger.models_called(tenant.id) if provider == PROVIDER)
+    names = dict.fromkeys([*called, *priced_chat_models(PROVIDER)])
     return [{"type": "model", "id": name, "display_name": name, "created_at": meta.created_at} for name in names]
 
 
