@@ -62,6 +62,10 @@ def post(gateway: LiveGateway, body: dict[str, Any]) -> Any:
             "config.endpoint",
         ),
         (
+            {"provider": "openai_compatible", "apiKey": "k" * 20, "config": {"baseUrl": "http://[::1/v1"}},
+            "config.baseUrl",
+        ),
+        (
             {
                 "provider": "google_vertex",
                 "secrets": {"clientEmail": SA_EMAIL},
@@ -263,3 +267,15 @@ def test_cli_missing_config_is_named_by_the_gateway():
     result = runner.invoke(app, ["credentials", "add", "aws_bedrock"], input=f"AKIDCLI0003\n{AWS_SECRET}\n\n")
     assert result.exit_code == 1
     assert "config.region" in result.stderr and AWS_SECRET not in result.output
+
+
+def test_an_azure_credential_saved_with_both_url_names_can_still_be_updated():
+    """Before `baseUrl` and `endpoint` were merged into one field, Azure stored both; `baseUrl` was the one
+    used, so it wins, and a later update of another field is not refused over the old pair."""
+    from killtoken_proxy.credential_service import _merged_config
+    from killtoken_proxy.providers.registry import default_adapters
+
+    shape = default_adapters()["azure_openai"].credential_shape
+    stored = {"baseUrl": "https://used.example", "endpoint": "https://ignored.example", "deployment": "a"}
+    merged = _merged_config(stored, {"deployment": "b"}, shape)
+    assert merged == {"endpoint": "https://used.example", "deployment": "b"}

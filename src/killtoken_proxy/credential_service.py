@@ -72,9 +72,10 @@ def _same_setting(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _stand_ins_renamed(config: Mapping[str, Any], shape: CredentialShape) -> dict[str, Any]:
+def _stand_ins_renamed(config: Mapping[str, Any], shape: CredentialShape, *, stored: bool = False) -> dict[str, Any]:
     """`config` with each stand-in under the name of the field it stands for (openai_compatible's `endpoint`
-    as `baseUrl`), so routing, the adapter and the cache key see one name. Both given and different is 400."""
+    as `baseUrl`), so routing, the adapter and the cache key see one name. Both given and different is 400;
+    in a `stored` config (saved before stand-ins were merged) `baseUrl` wins, as it did in the adapter."""
     renamed = dict(config)
     for name, stand_in in shape.stand_ins.items():
         if stand_in not in renamed:
@@ -83,6 +84,10 @@ def _stand_ins_renamed(config: Mapping[str, Any], shape: CredentialShape) -> dic
         if renamed.get(name) is None:
             renamed[name] = value
         elif value is not None and not _same_setting(renamed[name], value):
+            if stored:
+                if stand_in == "baseUrl":
+                    renamed[name] = value
+                continue
             raise _invalid(
                 f"`config.{name}` and `config.{stand_in}` are two names for one setting and they differ; "
                 "give only one.",
@@ -116,7 +121,10 @@ def _check_urls(config: Mapping[str, Any]) -> None:
     """Before stand-ins are renamed, so that the error names the field the caller sent."""
     for name in ("baseUrl", "endpoint", "tokenUri"):
         if config.get(name) is not None:
-            parsed = urlparse(str(config[name]))
+            try:
+                parsed = urlparse(str(config[name]))
+            except ValueError:  # e.g. an unclosed IPv6 bracket: `http://[::1/v1`
+                parsed = urlparse("")
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise _invalid(f"`config.{name}` must be an http(s) URL such as https://host/v1.", f"config.{name}")
 
@@ -131,7 +139,7 @@ def _merged_config(current: Mapping[str, Any], patch: Any, shape: CredentialShap
     if not isinstance(patch, dict):
         raise _invalid("`config` must be an object.", "config")
     _check_urls(patch)
-    merged = {**_stand_ins_renamed(current, shape), **_stand_ins_renamed(patch, shape)}
+    merged = {**_stand_ins_renamed(current, shape, stored=True), **_stand_ins_renamed(patch, shape)}
     return {k: v for k, v in merged.items() if v is not None}
 
 
