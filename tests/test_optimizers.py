@@ -297,3 +297,35 @@ def test_anthropic_tool_calls_and_results_count_toward_the_prompt_estimate():
     full = prompt_tokens([_tool_use("t1"), _tool_result("t1", sentences(20, "weather"))], COUNTER.count)
     assert full - bare >= COUNTER.count(sentences(20, "weather"))
     assert bare > prompt_tokens([{"role": "assistant", "content": []}, {"role": "user", "content": []}], COUNTER.count)
+
+
+def _results_then_text(call_id: str, text: str) -> dict[str, Any]:
+    """Anthropic's shape for answering tool calls and asking on in one message: results first, then text."""
+    result = _tool_result(call_id, f"result of {call_id}")["content"]
+    return {"role": "user", "content": [*result, {"type": "text", "text": text}]}
+
+
+def test_a_question_sent_with_tool_results_keeps_the_turn_whose_calls_they_answer():
+    messages = [
+        {"role": "user", "content": f"Question 0: {sentences(700, 'history')}"},
+        _tool_use("t0"),
+        _results_then_text("t0", "And also summarise it."),
+    ]
+    out = run(messages, "balanced")
+    assert len(out) == 3 and out[1:] == messages[1:], "the call and its results stay; the question is verbatim"
+    assert "tokens trimmed by KillToken" in out[0]["content"], "the long paragraph before is still trimmed"
+
+
+def test_dropping_a_turn_drops_the_tool_results_that_answer_it_from_the_next_message():
+    filler = sentences(60, "history")
+    messages: list[dict[str, Any]] = [{"role": "user", "content": f"Question 0: {filler}"}, _tool_use("t0")]
+    for turn in range(1, 12):
+        messages += [_results_then_text(f"t{turn - 1}", f"Question {turn}: {filler}"), _tool_use(f"t{turn}")]
+    messages.append(_results_then_text("t11", "Final question?"))
+    out = run(messages, "balanced")
+    assert len(out) < len(messages) and out[-1] == messages[-1] and out[-2] == messages[-2]
+    uses = {p["id"] for m in out if m["role"] == "assistant" for p in m["content"] if p["type"] == "tool_use"}
+    results = [p["tool_use_id"] for m in out if m["role"] == "user" for p in m["content"] if p["type"] == "tool_result"]
+    assert results and set(results) <= uses, "every tool_result kept answers a tool_use kept"
+    first = out[0]["content"]
+    assert [p["type"] for p in first] == ["text"] and first[0]["text"].startswith("Question "), "its text stays"

@@ -12,12 +12,14 @@ from killtoken_proxy.gateway.optimize.blocks import Block, paragraph_key, split_
 from killtoken_proxy.gateway.optimize.messages import (
     INSTRUCTION_ROLES,
     Message,
+    has_tool_results,
     is_tool_output,
     last_user_index,
     map_text,
     message_tokens,
     prompt_tokens,
     starts_turn,
+    without_tool_results,
 )
 from killtoken_proxy.gateway.optimize.optimizer import Context, Edit, Optimizer, rejoin, rewrite_paragraphs
 from killtoken_proxy.gateway.optimize.trim import trim_to_budget
@@ -119,18 +121,30 @@ def drop_old_history(messages: list[Message], ctx: Context) -> Edit:
     """Above HISTORY_BUDGET, whole turns go oldest first; instructions and the last user turn always stay.
 
     Whole turns keep each assistant tool call with its tool results, and the history starting at a user turn.
+    An Anthropic user message may open a turn with the results of the previous turn's tool calls: when that
+    turn goes, those results go with it (the text stays), except from the last user message, which is kept
+    verbatim together with the turn it answers.
     """
     total = prompt_tokens(messages, ctx.count)
     last_user = last_user_index(messages)
     if total <= HISTORY_BUDGET or last_user is None:
         return Edit(messages)
+    turns = _turns(messages, last_user)
+    if has_tool_results(messages[last_user]) and turns:
+        turns = turns[:-1]
     dropped: set[int] = set()
-    for turn in _turns(messages, last_user):
+    for turn in turns:
         if total <= HISTORY_BUDGET:
             break
         dropped.update(turn)
         total -= sum(message_tokens(messages[i], ctx.count) for i in turn)
-    return Edit([m for i, m in enumerate(messages) if i not in dropped], len(dropped))
+    kept = [m for i, m in enumerate(messages) if i not in dropped]
+    first = next((i for i, m in enumerate(kept) if m.get("role") not in INSTRUCTION_ROLES), None)
+    stripped = dropped and first is not None and has_tool_results(kept[first])
+    if stripped:
+        assert first is not None
+        kept[first] = without_tool_results(kept[first])
+    return Edit(kept, len(dropped) + bool(stripped))
 
 
 BALANCED = (

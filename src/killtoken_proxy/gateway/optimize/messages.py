@@ -29,6 +29,17 @@ def _is_tool_result_part(part: Any) -> bool:
     return isinstance(part, dict) and part.get("type") == "tool_result"
 
 
+def has_tool_results(message: Message) -> bool:
+    """An Anthropic user message carrying `tool_result` blocks (alone, or before the user's own text)."""
+    content = message.get("content")
+    return message.get("role") == "user" and isinstance(content, list) and any(map(_is_tool_result_part, content))
+
+
+def without_tool_results(message: Message) -> Message:
+    """The message minus its tool results: what stays of it once the tool calls they answer are dropped."""
+    return {**message, "content": [p for p in message["content"] if not _is_tool_result_part(p)]}
+
+
 def is_tool_output(message: Message) -> bool:
     """A tool's answer: OpenAI's `tool`/`function` message, or an Anthropic user message of only tool results."""
     if message.get("role") in TOOL_ROLES:
@@ -41,7 +52,8 @@ def is_tool_output(message: Message) -> bool:
 
 
 def starts_turn(message: Message) -> bool:
-    """A user speaking, as opposed to a tool answering on the user's side of an Anthropic conversation."""
+    """A user speaking, as opposed to a tool answering on the user's side of an Anthropic conversation
+    (a message with results and text does both: it starts a turn, and its results belong to the last one)."""
     return message.get("role") == "user" and not is_tool_output(message)
 
 
