@@ -55,6 +55,9 @@ def test_tenant_lifecycle_from_the_cli(monkeypatch: pytest.MonkeyPatch):
     assert (
         json.loads(ok("tenants", "update", "acme", "--default-provider", "none", "--json"))["defaultProvider"] is None
     )
+    ok("tenants", "update", "acme", "--default-provider", "openai")
+    cleared = json.loads(ok("tenants", "update", "acme", "--default-provider", "null", "--json"))
+    assert cleared["defaultProvider"] is None
 
     assert "suspended" in runner.invoke(app, ["tenants", "suspend", "acme"]).stderr
     code, output = as_tenant(monkeypatch, key, "credentials", "list")

@@ -118,6 +118,9 @@ def test_malformed_fields_name_the_field(
 def test_a_mistyped_provider_gets_a_did_you_mean(openai_gateway: LiveGateway, typed: str, meant: str):
     response = chat(openai_gateway, {"provider": typed, "model": "m", "messages": HELLO})
     assert f"did you mean '{meant}'?" in assert_error(response, 400, "invalid_provider")["message"]
+    with openai_gateway.client() as http:
+        record = http.get(f"/v1/requests/{response.headers['x-killtoken-request-id']}").json()
+    assert (record["provider"], record["error"]) == (None, "invalid_provider"), "no row for a provider that is not one"
 
 
 def test_optimization_mode_header_is_validated(openai_gateway: LiveGateway):

@@ -168,3 +168,31 @@ def test_a_default_provider_without_a_credential_is_not_used():
     with pytest.raises(InvalidRequest) as error:
         route("llama-3", None, {}, CONTRACT_PROVIDERS, {"openai": None, "mistral": None}, tenant_default="together")
     assert error.value.code == "invalid_model"
+
+
+def test_a_provider_chosen_otherwise_takes_a_model_name_that_only_looks_like_a_misspelt_prefix():
+    """`Mistral/Mistral-7B-Instruct` is a served-model name on one's own vLLM, not a typo of `mistral/`."""
+    model = "Mistral/Mistral-7B-Instruct"
+    reachable: dict[str, str | None] = {"openai_compatible": None, "openai": None}
+    expected = Route("openai_compatible", model, "explicit")
+    assert route(model, "openai_compatible", {}, CONTRACT_PROVIDERS, reachable) == expected
+    assert route(model, None, {HEADER: "openai_compatible"}, CONTRACT_PROVIDERS, reachable) == expected
+    served = {"openai_compatible": "Together/house-model", "openai": None}
+    assert route("Together/house-model", None, {}, CONTRACT_PROVIDERS, served) == Route(
+        "openai_compatible", "Together/house-model", "default_model"
+    )
+
+
+def test_the_hint_only_suggests_providers_that_serve_the_model_under_that_name():
+    gemini = Route("gemini", "gemini-2.5-flash", "family")
+    assert "openai_compatible/gemini-2.5-flash" in credential_hint(gemini, ["anthropic", "openai_compatible"])
+    assert "google_vertex/gemini-2.5-flash" in credential_hint(gemini, ["google_vertex", "openai_compatible"])
+    vague = credential_hint(gemini, ["anthropic"])
+    assert "anthropic/" not in vague and "anthropic" in vague and "add one for `gemini`" in vague
+
+
+def test_an_unplaced_model_names_a_default_provider_that_lacks_a_credential():
+    with pytest.raises(InvalidRequest) as error:
+        route("llama-3", None, {}, CONTRACT_PROVIDERS, {"openai": None, "mistral": None}, tenant_default="together")
+    assert "default provider `together`" in error.value.message
+    assert "kt credentials add together" in error.value.message

@@ -16,7 +16,7 @@ _BODY_NAMES = {
     "rate_limit_per_minute": "rateLimitPerMinute",
     "default_provider": "defaultProvider",
 }
-NO_DEFAULT_PROVIDER = "none"  # `--default-provider none` clears it (no provider has that name)
+NO_DEFAULT_PROVIDER = ("none", "null")  # `--default-provider none` clears it (no provider has either name)
 TENANTS = "/v1/admin/tenants"
 
 
@@ -39,7 +39,7 @@ def _path(tenant: str, *rest: str) -> str:
 
 def _tenant_body(fields: Mapping[str, Any]) -> dict[str, Any]:
     body = {_BODY_NAMES[k]: v for k, v in fields.items() if v is not None}
-    if body.get("defaultProvider") == NO_DEFAULT_PROVIDER:
+    if body.get("defaultProvider") in NO_DEFAULT_PROVIDER:
         body["defaultProvider"] = None
     return body
 

@@ -64,7 +64,7 @@ def _routing_changes(body: Mapping[str, Any]) -> dict[str, Any]:
     provider = body["defaultProvider"]
     if provider is not None and provider not in CONTRACT_PROVIDERS:
         raise InvalidRequest(
-            f"`defaultProvider` must be null or one of {', '.join(CONTRACT_PROVIDERS)}"
+            f"`defaultProvider` must be null or one of {', '.join(sorted(CONTRACT_PROVIDERS))}"
             f"{did_you_mean(str(provider), CONTRACT_PROVIDERS)}.",
             code="invalid_provider",
             param="defaultProvider",

@@ -28,7 +28,7 @@ DefaultProviderOpt = Annotated[
     typer.Option(
         "--default-provider",
         metavar="PROVIDER",
-        help="Serves model names no routing rule places (e.g. llama-3.1-8b); `none` clears it.",
+        help="Serves model names no routing rule places (e.g. llama-3.1-8b); `none` (or `null`) clears it.",
     ),
 ]
 

@@ -206,9 +206,9 @@ class Gateway:
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None
         chosen = self.route_for(call.tenant.id, call.request.model, call.request.provider, headers, call.template)
+        call.adapter = self._adapter(chosen.provider)  # first: a provider that does not exist is nobody's row
         call.provider = chosen.provider
         call.record["routed_by"] = chosen.rule
-        call.adapter = self._adapter(chosen.provider)
         if chosen.model != call.request.model:
             call.request = replace(call.request, model=chosen.model)
 

@@ -50,11 +50,15 @@ def family_of(model: str) -> str | None:
     return next((provider for pattern, provider in _FAMILIES if pattern.match(lowered)), None)
 
 
-def split_prefix(model: str, known_providers: Collection[str]) -> tuple[str, str] | None:
+def split_prefix(
+    model: str, known_providers: Collection[str], *, strict: bool = True, chosen: str | None = None
+) -> tuple[str, str] | None:
     """`provider/model` -> (provider, model) when the prefix names a provider KillToken knows.
 
     Other prefixes are part of the model's id (`meta-llama/...`, `mistralai/...`), except a provider's name
-    misspelt in case or `-`/`_` (`openai-compatible/`): that would silently route by the rest, so it is refused.
+    misspelt in case or `-`/`_` (`openai-compatible/`): that would silently route by the rest, so it is
+    refused. Not when `strict` is off (the provider is chosen otherwise, so the name is the model's, as
+    `Mistral/Mistral-7B` on one's own server), unless it misspells the `chosen` provider itself.
     """
     prefix, slash, rest = model.partition("/")
     if not slash or not rest:
@@ -63,7 +67,7 @@ def split_prefix(model: str, known_providers: Collection[str]) -> tuple[str, str
         return prefix, rest
     folded = prefix.lower().replace("-", "_")
     meant = next((name for name in known_providers if name.lower().replace("-", "_") == folded), None)
-    if meant is not None:
+    if meant is not None and (strict or meant == chosen):
         raise InvalidRequest(
             f"Unknown provider {prefix!r} in model {model!r} (did you mean {meant!r}?); "
             f"provider prefixes are exact: `{meant}/{rest}`.",
@@ -85,8 +89,11 @@ def route(
     """`reachable` maps each provider the tenant has an active credential for to its `config.defaultModel`;
     `template_provider` is the provider a template filled in because the caller named none;
     `tenant_default` the tenant's default provider, for model names that no other rule places."""
-    prefixed = split_prefix(model, known_providers)
     chosen = explicit or (headers.get(PROVIDER_HEADER) or "").strip() or None
+    # A served-model name (`Mistral/Mistral-7B` on the user's own vLLM) is only a typo when nothing else
+    # says where it goes: an explicit provider, or a credential whose defaultModel it is.
+    named_elsewhere = chosen is not None or model in reachable.values()
+    prefixed = split_prefix(model, known_providers, strict=not named_elsewhere, chosen=chosen)
     if chosen is not None:
         # `openai/gpt-4.1-mini` sent to openai loses its prefix; `openai/gpt-4o` sent to openrouter keeps it.
         return Route(chosen, prefixed[1] if prefixed and prefixed[0] == chosen else model, "explicit")
@@ -116,13 +123,18 @@ def route(
         return Route(tenant_default, model, "tenant_default")
     if not defaults and len(reachable) == 1:
         return Route(next(iter(reachable)), model, "only_provider")
-    raise _unroutable(model, defaults, sorted(reachable))
+    raise _unroutable(model, defaults, sorted(reachable), tenant_default)
 
 
-def _unroutable(model: str, defaults: list[str], reachable: list[str]) -> InvalidRequest:
+def _unroutable(model: str, defaults: list[str], reachable: list[str], tenant_default: str | None) -> InvalidRequest:
     from killtoken_proxy.gateway.model_hints import unroutable_message  # error path only; it reads the price table
 
     message = unroutable_message(model, defaults, reachable, PROVIDER_HEADER)
+    if tenant_default is not None and tenant_default not in reachable:
+        message += (
+            f" (This tenant's default provider `{tenant_default}` would serve it, but it has no credential: "
+            f"`kt credentials add {tenant_default}`.)"
+        )
     return InvalidRequest(message, code="invalid_model", param="model")
 
 
@@ -130,12 +142,21 @@ def credential_hint(chosen: Route, reachable: Collection[str]) -> str:
     """Why an implicit route reached a provider without a credential, and how to pick another one."""
     if chosen.rule not in ("prefix", "family", "template") or not reachable:
         return ""
-    other = sorted(reachable)[0]
     why = (
         f"`{chosen.provider}` is the template's default provider (your own `provider` field wins over it)"
         if chosen.rule == "template"
         else f"Model {chosen.model!r} goes to `{chosen.provider}` by its name"
     )
+    # Only providers that serve this model under this name: its family's hosts, or the user's own server.
+    rule = "prefix" if chosen.rule == "prefix" else "family"
+    servers = [*_HOSTS_BY_RULE[rule].get(chosen.provider, ()), "openai_compatible"]
+    other = next((provider for provider in servers if provider in reachable), None)
+    if other is None:
+        return (
+            f" {why}. You have credentials for {', '.join(sorted(reachable))}: if one of them serves this model, "
+            f"name it with the `{PROVIDER_HEADER}` header or a `provider/model` prefix; else add one for "
+            f"`{chosen.provider}`."
+        )
     return (
         f" {why}; to send it to a provider you have a credential for "
         f"({', '.join(sorted(reachable))}), use the model `{other}/{chosen.model}` or the "

@@ -187,7 +187,8 @@ class TemplateService:
             )
         if merged.get("model") is not None:
             merged["model"] = fields.parse_model(merged["model"])
-            split_prefix(merged["model"], self._providers)  # a misspelt provider prefix fails now, not at each use
+            # A misspelt provider prefix fails now, not at each use (as routing would judge it).
+            split_prefix(merged["model"], self._providers, strict=provider is None, chosen=provider)
         if merged.get("optimizationMode") is not None:
             merged["optimizationMode"] = fields.parse_optimization_mode(merged["optimizationMode"], {})
         fields.parse_cache_policy(merged.get("cachePolicy"))
