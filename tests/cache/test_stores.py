@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -256,8 +257,75 @@ def test_files_of_expired_spilled_records_are_swept(tmp_path: Path):
         store.put(record("fresh", clock, ttl=600))  # the first write after an hour starts a sweep
         assert store._sweeping is not None
         await store._sweeping
+        assert not store._spilled_until, "all spilled records expired and swept: misses need no disk read now"
         await store.files.flush()
         await store.close()
         return sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
 
     assert run(scenario) == [scope_of("tn_a", "fresh")]
+
+
+def test_a_key_used_again_while_a_sweep_scans_keeps_its_new_file(tmp_path: Path):
+    clock = Clock()
+    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
+    scanned, go_on = threading.Event(), threading.Event()
+
+    async def scenario() -> IdempotencyRecord | None:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=2 * footprint)
+        store.start()
+        await store.ready()
+        for number in range(4):
+            store.put(record(f"k{number}", clock, ttl=60))
+        await store.files.flush()
+        real = store._expired_files
+
+        def slow(now: float) -> list[str]:
+            names = real(now)  # k0 is expired on disk ...
+            scanned.set()
+            go_on.wait(10)
+            return names
+
+        store._expired_files = slow  # type: ignore[method-assign]
+        clock.now += idempotency_store.SWEEP_EVERY
+        store.put(record("fresh", clock, ttl=600))  # starts the sweep
+        while not scanned.is_set():
+            await asyncio.sleep(0.01)
+        store.put(record("k0", clock, ttl=600))  # ... but is used again before the sweep deletes ...
+        store.put(record("later1", clock, ttl=600))  # ... and leaves memory for the disk
+        store.put(record("later2", clock, ttl=600))
+        go_on.set()
+        assert store._sweeping is not None
+        await store._sweeping
+        await store.files.flush()
+        found = await store.find(scope_of("tn_a", "k0"))
+        await store.close()
+        return found
+
+    found = run(scenario)
+    assert found is not None and found.expires_at == Clock().now + idempotency_store.SWEEP_EVERY + 600
+
+
+def test_start_up_reads_only_what_fits_the_memory_budget_and_the_rest_still_replays(tmp_path: Path):
+    clock = Clock()
+    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
+
+    async def first_life() -> None:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock)
+        store.start()
+        await store.ready()
+        for number in range(10):
+            store.put(record(f"k{number}", clock, ttl=600))
+            clock.now += 1
+        await store.close()
+
+    async def second_life() -> tuple[int, IdempotencyRecord | None]:
+        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=3 * footprint + 200)
+        await store.ready()
+        in_memory = len(store)
+        oldest = await store.find(scope_of("tn_a", "k0"))
+        await store.close()
+        return in_memory, oldest
+
+    run(first_life)
+    in_memory, oldest = run(second_life)
+    assert in_memory == 3 and oldest is not None and oldest.request_id == "req_k0"

@@ -201,9 +201,10 @@ class EntryFiles:
         return failed
 
     # -- startup (runs in a thread, before the owner serves anything) -----------------------------
-    def scan(self, *, at_start: bool = True) -> Iterator[StoredEntry]:
+    def scan(self, *, at_start: bool = True, headers_only: bool = False) -> Iterator[StoredEntry]:
         """Every readable entry; stops early when the store is closing. Unreadable files are skipped.
-        At start-up (nothing is being written yet) temp files left by a crash mid-write are removed."""
+        At start-up (nothing is being written yet) temp files left by a crash mid-write are removed.
+        `headers_only` reads each file's header line, not its payload (b"")."""
         if not self.folder.is_dir():
             return
         for bucket in sorted(p for p in self.folder.iterdir() if p.is_dir() and len(p.name) == 2):
@@ -214,13 +215,22 @@ class EntryFiles:
                     if at_start:
                         path.unlink(missing_ok=True)
                     continue
-                entry = self._read_entry(path)
+                entry = self._read_entry(path, headers_only=headers_only)
                 if entry is not None:
                     yield entry
 
-    def _read_entry(self, path: Path) -> StoredEntry | None:
+    def read_entry(self, name: str) -> StoredEntry | None:
+        """One entry, whole, from its file (blocking: start-up and worker threads only)."""
+        return self._read_entry(self.path(name))
+
+    def _read_entry(self, path: Path, *, headers_only: bool = False) -> StoredEntry | None:
         try:
-            data, mtime = path.read_bytes(), path.stat().st_mtime
+            stat = path.stat()
+            if headers_only:
+                with path.open("rb") as handle:
+                    data = handle.readline()
+            else:
+                data = path.read_bytes()
         except OSError:
             log.warning("%s: cannot read %s; skipped", self.folder, path.name)
             return None
@@ -229,7 +239,7 @@ class EntryFiles:
             log.warning("%s: %s is damaged; removed", self.folder, path.name)
             path.unlink(missing_ok=True)
             return None
-        return StoredEntry(path.name, decoded[0], decoded[1], mtime, len(data))
+        return StoredEntry(path.name, decoded[0], decoded[1], stat.st_mtime, stat.st_size)
 
     def read_file(self, name: str) -> bytes | None:
         try:

@@ -61,6 +61,7 @@ class IdempotencyStore(IndexedStore):
         self._spilled_until = 0.0  # the latest expiry among records moved out of memory
         self._last_sweep = clock()
         self._sweeping: asyncio.Task[None] | None = None
+        self._put_while_sweeping: set[str] = set()  # their files are new: a sweep's stale verdict must spare them
 
     def __len__(self) -> int:
         """Records in memory."""
@@ -86,6 +87,8 @@ class IdempotencyStore(IndexedStore):
         return record
 
     def put(self, record: IdempotencyRecord) -> None:
+        if self._sweeping is not None:
+            self._put_while_sweeping.add(record.scope)
         self._forget(record.scope)
         self._records[record.scope] = record
         self._bytes += _footprint(record)
@@ -112,14 +115,17 @@ class IdempotencyStore(IndexedStore):
         try:
             expired = await asyncio.to_thread(self._expired_files, now)
             for name in expired:
-                if name not in self._records:  # put again meanwhile: the file is the new record's
+                if name not in self._records and name not in self._put_while_sweeping:  # else the file is new
                     self.files.delete(name)
+            if self._clock() >= self._spilled_until:
+                self._spilled_until = 0.0  # every spilled record has expired and is gone: no more disk lookups
         finally:
             self._sweeping = None
+            self._put_while_sweeping.clear()
 
     def _expired_files(self, now: float) -> list[str]:
         names = []
-        for stored in self.files.scan(at_start=False):
+        for stored in self.files.scan(at_start=False, headers_only=True):
             record = record_from(IdempotencyRecord, stored, "scope")
             if record is None or record.expires_at <= now:
                 names.append(stored.name)
@@ -131,6 +137,25 @@ class IdempotencyStore(IndexedStore):
             with contextlib.suppress(Exception):
                 await self._sweeping
         await super().close()
+
+    def _read_all(self) -> list[StoredEntry]:
+        """At start-up: the newest live records that fit the memory budget, whole; of the older ones only
+        the header is read (they stay on disk), so start-up memory is bounded like the running store's."""
+        now = self._clock()
+        entries: list[StoredEntry] = []
+        used = 0
+        for head in sorted(self.files.scan(headers_only=True), key=lambda entry: entry.mtime, reverse=True):
+            record = record_from(IdempotencyRecord, head, "scope")
+            if record is None or record.expires_at <= now:
+                entries.append(head)  # `_index` deletes it
+                continue
+            footprint = head.size - len(encode_entry(head.header, b"")) + RECORD_OVERHEAD  # as `_footprint` counts
+            if used + footprint <= self._budget and (whole := self.files.read_entry(head.name)):
+                entries.append(whole)
+                used += footprint
+            else:
+                self._spilled_until = max(self._spilled_until, record.expires_at)
+        return sorted(entries, key=lambda entry: entry.mtime)
 
     def _forget(self, scope: str) -> None:
         record = self._records.pop(scope, None)

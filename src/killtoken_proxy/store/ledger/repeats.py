@@ -3,9 +3,9 @@
 It replays what such a cache would do, in write order: a successful provider call stores its
 `cache_key` for `ttl` seconds; a later successful call without a cache read and with a live key is
 a repeat (`repeat_of` = the request that filled the entry). Only the last `ttl` seconds are kept,
-and at most `max_entries` keys (the newest): at 1,000 unique requests a second an hour is 3.6 million
-keys, ~1.4 GB; the cap holds memory flat (~40 MB) at the price of missing repeats older than the
-newest `max_entries` distinct requests.
+and at most `max_entries` keys (at the cap the newest half stays): at 1,000 unique requests a second an
+hour is 3.6 million keys, ~1.4 GB; the cap holds memory flat (~40 MB) at the price of missing repeats
+older than the newest 50,000-100,000 distinct requests.
 """
 
 from __future__ import annotations
