@@ -218,14 +218,20 @@ def test_idempotency_records_survive_a_restart_until_they_expire(tmp_path: Path)
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [scope_of("tn_a", "new")]
 
 
+async def spilling_store(tmp_path: Path, clock: Clock, records_in_memory: int) -> IdempotencyStore:
+    """An open store whose memory budget holds `records_in_memory` of `record`'s answers."""
+    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
+    store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=records_in_memory * footprint)
+    store.start()
+    await store.ready()
+    return store
+
+
 def test_idempotency_memory_is_bounded_and_spilled_records_still_replay_from_disk(tmp_path: Path):
     clock = Clock()
-    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
 
     async def scenario() -> None:
-        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=3 * footprint)
-        store.start()
-        await store.ready()
+        store = await spilling_store(tmp_path, clock, 3)
         for number in range(10):
             store.put(record(f"k{number}", clock, ttl=600))
         assert len(store) == 3, "only the newest three stay in memory"
@@ -244,12 +250,9 @@ def test_idempotency_memory_is_bounded_and_spilled_records_still_replay_from_dis
 
 def test_files_of_expired_spilled_records_are_swept(tmp_path: Path):
     clock = Clock()
-    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
 
     async def scenario() -> list[str]:
-        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=2 * footprint)
-        store.start()
-        await store.ready()
+        store = await spilling_store(tmp_path, clock, 2)
         for number in range(6):
             store.put(record(f"old{number}", clock, ttl=60))
         await store.files.flush()
@@ -267,13 +270,10 @@ def test_files_of_expired_spilled_records_are_swept(tmp_path: Path):
 
 def test_a_key_used_again_while_a_sweep_scans_keeps_its_new_file(tmp_path: Path):
     clock = Clock()
-    footprint = len(BODY) + idempotency_store.RECORD_OVERHEAD
     scanned, go_on = threading.Event(), threading.Event()
 
     async def scenario() -> IdempotencyRecord | None:
-        store = IdempotencyStore(EntryFiles(tmp_path), clock=clock, memory_budget=2 * footprint)
-        store.start()
-        await store.ready()
+        store = await spilling_store(tmp_path, clock, 2)
         for number in range(4):
             store.put(record(f"k{number}", clock, ttl=60))
         await store.files.flush()
