@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from killtoken_cli.commands import (
     analytics,
     cache,
@@ -18,6 +21,7 @@ from killtoken_cli.commands import (
     tenants,
 )
 from killtoken_cli.help_format import Typer
+from killtoken_cli.output import EXIT_ERROR
 
 app = Typer(
     name="kt",
@@ -42,5 +46,20 @@ app.add_typer(export.app, name="export")
 app.add_typer(report.app, name="report")
 app.add_typer(prices.app, name="prices")
 
+
+def run() -> None:
+    """The `kt` program: the app, stopping quietly when its reader goes away (`kt ... | head`), as Unix tools do."""
+    try:
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # a closed pipe surfaces here, not as a traceback when the interpreter exits
+    except BrokenPipeError:
+        # Python's advice (signal module, "Note on SIGPIPE"): point stdout at devnull so the flush at exit is silent.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_ERROR)
+
+
 if __name__ == "__main__":
-    app()
+    run()
