@@ -229,6 +229,25 @@ def test_requests_list_filters_and_pages(seeded: list[dict]):
     assert code == 1 and "invalid_filter" in err
 
 
+def test_requests_list_tells_cache_hits_and_replays_from_other_0_dollar_calls(settings: Settings, me: str):
+    kinds = {
+        "hit": {"cache_status": "hit", "cost": "0"},
+        "replay": {"replay": True, "cost": "0", "original_request_id": "req_original"},
+        "miss": {"cache_status": "miss"},
+        "bypass": {"cost": "0"},  # a priced call that really cost 0
+    }
+    records = {
+        name: record(T0 + timedelta(minutes=i), tenant=me, **fields) for i, (name, fields) in enumerate(kinds.items())
+    }
+    seed_ledger(settings, list(records.values()))
+    code, out, err = kt("requests", "list", "--period", "all")
+    assert code == 0, err
+    table = cells(out)
+    assert "cache" in out.splitlines()[2]
+    for name, sent in records.items():
+        assert table[sent["id"]][6] == name, table[sent["id"]]
+
+
 def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id(settings: Settings, me: str):
     shown = record(
         T0, tenant=me, feature="weekly-summary", provider="anthropic", model="claude-sonnet-4-5", cost="0.0042"
