@@ -248,6 +248,15 @@ def test_requests_list_tells_cache_hits_and_replays_from_other_0_dollar_calls(se
         assert table[sent["id"]][6] == name, table[sent["id"]]
 
 
+@pytest.mark.parametrize("command", [("requests", "list"), ("analytics",), ("report", "roi"), ("export", "requests")])
+def test_a_period_without_a_unit_is_a_usage_error_naming_the_forms(me: str, command: tuple[str, ...]):
+    code, out, err = kt(*command, "--period", "2")
+    assert code == 2 and out == "" and "'2' has no unit: 2h, 2d or 2w (or all)" in err
+    code, _, err = kt(*command, "--period", "30m")
+    assert code == 2 and "30d, 24h, 4w or all" in err
+    assert kt(*command, "--period", "7D")[0] == 0
+
+
 def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id(settings: Settings, me: str):
     shown = record(
         T0, tenant=me, feature="weekly-summary", provider="anthropic", model="claude-sonnet-4-5", cost="0.0042"

@@ -12,15 +12,18 @@ from killtoken_cli.shared_options import AsJson, Tenant
 
 app = Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
 
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: str) -> float:
-    """`90`, `90s`, `30m`, `12h`, `7d` -> seconds."""
+    """`90s`, `30m`, `12h`, `7d` -> seconds. A bare number is refused: `2` meant 2 hours as often as 2 seconds."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())
     if match is None:
         raise typer.BadParameter(f"{value!r} is not a duration such as 90s, 30m, 12h or 7d.")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    number, unit = match.groups()
+    if not unit:
+        raise typer.BadParameter(f"{value!r} has no unit: {number}s, {number}m, {number}h or {number}d.")
+    return float(number) * _UNITS[unit]
 
 
 def _size(count: int) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.help_format import Typer
-from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant
+from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant, parse_period
 
 app = Typer(help="Reports: roi.", no_args_is_help=True)
 
@@ -17,7 +17,9 @@ FORMATS = ("table", "md", "csv")
 
 @app.command("roi")
 def roi(
-    period: Annotated[str | None, typer.Option(help="30d (default), 24h, 4w or all.")] = None,
+    period: Annotated[
+        str | None, typer.Option(parser=parse_period, metavar="PERIOD", help="30d (default), 24h, 4w or all.")
+    ] = None,
     start: Start = None,
     end: End = None,
     feature: Feature = None,
