@@ -140,6 +140,18 @@ def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
     assert kt("report", "roi", "--format", "xlsx")[0] == 2
 
 
+def test_report_roi_shows_the_rate_as_a_percent_and_dates_readably_in_table_and_markdown(seeded: list[dict]):
+    report = json.loads(kt("report", "roi", "--from", "2026-06-01", "--json")[1])
+    percent = f"{Decimal(report['savingsRate']):.1%}"
+    table = kt("report", "roi", "--from", "2026-06-01")[1]
+    md = kt("report", "roi", "--from", "2026-06-01", "--format", "md")[1]
+    assert cells(table)["Savings rate"] == [percent] and f"| Savings rate | {percent} |" in md
+    assert table.startswith("KillToken ROI, 2026-06-01 to now, UTC")
+    assert "Period: 2026-06-01 to now, UTC. Currency: USD." in md
+    hours = kt("report", "roi", "--from", "2026-06-01T12:30:00Z", "--to", "2026-06-03", "--format", "md")[1]
+    assert "Period: 2026-06-01 12:30 to 2026-06-03, UTC." in hours
+
+
 @pytest.fixture
 def unpriced(settings: Settings) -> None:
     """6 unpriced calls (search), 1 priced call that cost exactly 0 (free), 12 rejected before routing."""

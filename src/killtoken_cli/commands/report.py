@@ -51,18 +51,18 @@ def show(report: dict[str, Any]) -> None:
         UNKNOWN,
         model_label,
         money,
-        period_line,
+        period_label,
         print_pairs,
         print_rows,
+        savings_rate,
         unpriced_only,
         usd,
     )
 
     savings = report["savings"]
     scope = f" for {report['feature']}" if report["feature"] else ""
-    rate = None if unpriced_only(report) else report["savingsRate"]
     print_pairs(
-        f"KillToken ROI{scope}, {period_line(report)}",
+        f"KillToken ROI{scope}, {period_label(report)}",
         [
             ("Requests", f"{report['requests']:,}"),
             ("Billed requests", f"{report['billedRequests']:,} ({report['unpricedRequests']:,} unpriced)"),
@@ -73,7 +73,7 @@ def show(report: dict[str, Any]) -> None:
             ("Net savings", money(report["netSavingsUsd"], report)),
             # Spend plus savings: unknown as soon as the spend is.
             ("Cost without KillToken", UNKNOWN if unpriced_only(report) else usd(report["withoutKillTokenUsd"])),
-            ("Savings rate", f"{float(rate):.1%}" if rate is not None else UNKNOWN),
+            ("Savings rate", savings_rate(report)),
             ("Cache opportunity (not yet saved)", money(report["cacheOpportunityUsd"], report)),
         ],
     )
