@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import re
@@ -29,6 +30,13 @@ def test_help_works_and_stays_light():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_version_prints_the_package_version_without_touching_the_store(isolated_env: Path):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"kt {importlib.metadata.version('killtoken')}\n"
+    assert not isolated_env.exists()
 
 
 def test_help_names_values_not_python_types():

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
+
+import typer
 
 from killtoken_cli.commands import (
     analytics,
@@ -31,6 +34,26 @@ app = Typer(
     # Plain click help: typer's rich panels cost ~70 ms of imports on every `kt --help` (target: < 150 ms).
     rich_markup_mode=None,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from killtoken_proxy import __version__
+
+        typer.echo(f"kt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print kt's version and exit."),
+    ] = False,
+) -> None:
+    pass  # only `--version`, handled eagerly by its callback before any command runs
+
+
 app.command("serve")(daemon.serve)
 app.command("init")(daemon.init)
 app.command("chat")(chat.chat)
