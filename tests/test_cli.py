@@ -58,6 +58,21 @@ def test_help_names_values_not_python_types():
         assert not re.search(r"<[a-z][^>]*>|\{[a-z_]+\}|list\[", result.output), result.output
 
 
+def test_command_lists_read_in_full_on_an_80_column_terminal():
+    """Click cuts a command's first sentence with "..." where it does not fit beside the command's name."""
+    import typer
+    from typer.core import TyperGroup
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    groups = [()] + [(name,) for name, command in root.commands.items() if isinstance(command, TyperGroup)]
+    for group in groups:
+        result = runner.invoke(app, [*group, "--help"], terminal_width=78)  # click's width in an 80-column terminal
+        assert result.exit_code == 0, result.output
+        listed = result.stdout.split("Commands:\n", 1)[1]
+        assert "..." not in listed, f"kt {' '.join(group)} --help:\n{listed}"
+
+
 def test_init_prints_the_key_once(isolated_env: Path):
     first = runner.invoke(app, ["init"])
     assert first.exit_code == 0, first.output

@@ -15,7 +15,7 @@ def summary(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Spend, savings, per feature and model, errors and the cache opportunity (last 30 days by default)."""
+    """Spend and savings per feature and model. Also errors and the cache opportunity; the last 30 days by default."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json

@@ -22,7 +22,9 @@ from killtoken_cli.shared_options import (
     Tenant,
 )
 
-app = Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
+app = Typer(
+    help="Request history: the calls the gateway recorded. Also what the ledger keeps (settings).", no_args_is_help=True
+)
 
 
 def _row(r: dict[str, Any]) -> list[str]:

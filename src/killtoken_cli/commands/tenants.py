@@ -10,7 +10,7 @@ from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson
 
 app = Typer(
-    help="Tenants (one set of provider keys, one quota, one bill each): add, list, show, update, suspend, remove.",
+    help="Tenants: one set of provider keys, one quota, one bill each.",
     no_args_is_help=True,
 )
 
@@ -78,7 +78,7 @@ def add(
     default_provider: DefaultProviderOpt = None,
     as_json: AsJson = False,
 ) -> None:
-    """Create a tenant and print its first kt_ key (shown once: store it now)."""
+    """Create a tenant and print its first kt_ key. The key is shown once: store it now."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
@@ -125,7 +125,8 @@ def list_(as_json: AsJson = False) -> None:
 
 @app.command("show")
 def show(tenant: TenantArg, as_json: AsJson = False) -> None:
-    """One tenant: plan, usage this month, when the quota resets, rate limit, keys."""
+    """Show one tenant: plan, usage, limits, default provider, keys. Usage is this month's, with when
+    the quota resets."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
 
@@ -143,7 +144,8 @@ def update(
     default_provider: DefaultProviderOpt = None,
     as_json: AsJson = False,
 ) -> None:
-    """Change a tenant's plan (--plan, or a custom --monthly-requests), rate limit, default provider or name."""
+    """Change a tenant's plan, rate limit, default provider or name. A custom monthly limit:
+    --monthly-requests instead of --plan."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
 
@@ -172,7 +174,7 @@ def _set_status(tenant: str, suspend: bool) -> None:
 
 @app.command("suspend")
 def suspend(tenant: TenantArg) -> None:
-    """Refuse every request of this tenant with 403 tenant_suspended (its data is kept)."""
+    """Refuse every request of a tenant (403 tenant_suspended). Its data is kept."""
     _set_status(tenant, suspend=True)
 
 
@@ -187,7 +189,7 @@ def remove(
     tenant: TenantArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a tenant, its keys, its provider credentials and their secrets (request history stays)."""
+    """Delete a tenant, its keys and its provider credentials. Their secrets go too; the request history stays."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import fail, info
