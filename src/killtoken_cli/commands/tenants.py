@@ -45,6 +45,10 @@ def _limit(tenant: dict[str, Any]) -> str:
     return f"{usage['used']:,} / " + ("unlimited" if usage["limit"] is None else f"{usage['limit']:,}")
 
 
+def _default_provider(tenant: dict[str, Any]) -> str:
+    return str(tenant.get("defaultProvider") or "-")
+
+
 def _describe(tenant: dict[str, Any]) -> list[list[str]]:
     return [
         ["id", tenant["id"]],
@@ -54,7 +58,7 @@ def _describe(tenant: dict[str, Any]) -> list[list[str]]:
         [f"requests this month ({tenant['usage']['period']})", _limit(tenant)],
         ["quota resets", tenant["usage"]["resetsAt"]],
         ["rate limit", f"{tenant['rateLimitPerMinute']:,} / minute"],
-        ["default provider", tenant.get("defaultProvider") or "-"],
+        ["default provider", _default_provider(tenant)],
         ["active keys", str(tenant["activeKeys"])],
         ["created", tenant["createdAt"][:19]],
     ]
@@ -103,7 +107,7 @@ def add(
 
 @app.command("list")
 def list_(as_json: AsJson = False) -> None:
-    """All tenants with their plan, this month's usage and rate limit."""
+    """All tenants: plan, usage, rate limit, default provider, keys."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
@@ -115,9 +119,18 @@ def list_(as_json: AsJson = False) -> None:
         return
     print_table(
         "Tenants",
-        ["name", "id", "status", "plan", "requests this month", "rate / min", "keys"],
+        ["name", "id", "status", "plan", "requests this month", "rate / min", "default provider", "keys"],
         [
-            [t["name"], t["id"], t["status"], t["plan"], _limit(t), str(t["rateLimitPerMinute"]), str(t["activeKeys"])]
+            [
+                t["name"],
+                t["id"],
+                t["status"],
+                t["plan"],
+                _limit(t),
+                str(t["rateLimitPerMinute"]),
+                _default_provider(t),
+                str(t["activeKeys"]),
+            ]
             for t in tenants
         ],
     )
