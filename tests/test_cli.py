@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import re
@@ -31,6 +32,13 @@ def test_help_works_and_stays_light():
     assert loaded.strip() == "[]"
 
 
+def test_version_prints_the_package_version_without_touching_the_store(isolated_env: Path):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"kt {importlib.metadata.version('killtoken')}\n"
+    assert not isolated_env.exists()
+
+
 def test_help_names_values_not_python_types():
     """Typer 0.27+ would print `--model <str>`, `<int range>`, `<list[str]>` and `kt chat [OPTIONS] {message}`."""
     pages = {
@@ -48,6 +56,21 @@ def test_help_names_values_not_python_types():
         for text in expected:
             assert text in result.output, (command, text)
         assert not re.search(r"<[a-z][^>]*>|\{[a-z_]+\}|list\[", result.output), result.output
+
+
+def test_command_lists_read_in_full_on_an_80_column_terminal():
+    """Click cuts a command's first sentence with "..." where it does not fit beside the command's name."""
+    import typer
+    from typer.core import TyperGroup
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    groups = [()] + [(name,) for name, command in root.commands.items() if isinstance(command, TyperGroup)]
+    for group in groups:
+        result = runner.invoke(app, [*group, "--help"], terminal_width=78)  # click's width in an 80-column terminal
+        assert result.exit_code == 0, result.output
+        listed = result.stdout.split("Commands:\n", 1)[1]
+        assert "..." not in listed, f"kt {' '.join(group)} --help:\n{listed}"
 
 
 def test_init_prints_the_key_once(isolated_env: Path):

@@ -140,6 +140,18 @@ def test_report_roi_as_table_markdown_and_csv(seeded: list[dict]):
     assert kt("report", "roi", "--format", "xlsx")[0] == 2
 
 
+def test_report_roi_shows_the_rate_as_a_percent_and_dates_readably_in_table_and_markdown(seeded: list[dict]):
+    report = json.loads(kt("report", "roi", "--from", "2026-06-01", "--json")[1])
+    percent = f"{Decimal(report['savingsRate']):.1%}"
+    table = kt("report", "roi", "--from", "2026-06-01")[1]
+    md = kt("report", "roi", "--from", "2026-06-01", "--format", "md")[1]
+    assert cells(table)["Savings rate"] == [percent] and f"| Savings rate | {percent} |" in md
+    assert table.startswith("KillToken ROI, 2026-06-01 to now, UTC")
+    assert "Period: 2026-06-01 to now, UTC. Currency: USD." in md
+    hours = kt("report", "roi", "--from", "2026-06-01T12:30:00Z", "--to", "2026-06-03", "--format", "md")[1]
+    assert "Period: 2026-06-01 12:30 to 2026-06-03, UTC." in hours
+
+
 @pytest.fixture
 def unpriced(settings: Settings) -> None:
     """6 unpriced calls (search), 1 priced call that cost exactly 0 (free), 12 rejected before routing."""
@@ -227,6 +239,34 @@ def test_requests_list_filters_and_pages(seeded: list[dict]):
     assert "unpriced" in kt("requests", "list", "--provider", "openai_compatible", "--status", "ok")[1]
     code, _, err = kt("requests", "list", "--cache-status", "lukewarm")
     assert code == 1 and "invalid_filter" in err
+
+
+def test_requests_list_tells_cache_hits_and_replays_from_other_0_dollar_calls(settings: Settings, me: str):
+    kinds = {
+        "hit": {"cache_status": "hit", "cost": "0"},
+        "replay": {"replay": True, "cost": "0", "original_request_id": "req_original"},
+        "miss": {"cache_status": "miss"},
+        "bypass": {"cost": "0"},  # a priced call that really cost 0
+    }
+    records = {
+        name: record(T0 + timedelta(minutes=i), tenant=me, **fields) for i, (name, fields) in enumerate(kinds.items())
+    }
+    seed_ledger(settings, list(records.values()))
+    code, out, err = kt("requests", "list", "--period", "all")
+    assert code == 0, err
+    table = cells(out)
+    assert "cache" in out.splitlines()[2]
+    for name, sent in records.items():
+        assert table[sent["id"]][6] == name, table[sent["id"]]
+
+
+@pytest.mark.parametrize("command", [("requests", "list"), ("analytics",), ("report", "roi"), ("export", "requests")])
+def test_a_period_without_a_unit_is_a_usage_error_naming_the_forms(me: str, command: tuple[str, ...]):
+    code, out, err = kt(*command, "--period", "2")
+    assert code == 2 and out == "" and "'2' has no unit: 2h, 2d or 2w (or all)" in err
+    code, _, err = kt(*command, "--period", "30m")
+    assert code == 2 and "30d, 24h, 4w or all" in err
+    assert kt(*command, "--period", "7D")[0] == 0
 
 
 def test_requests_show_prints_every_field_of_one_request_and_names_an_unknown_id(settings: Settings, me: str):

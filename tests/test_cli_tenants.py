@@ -50,6 +50,8 @@ def test_tenant_lifecycle_from_the_cli(monkeypatch: pytest.MonkeyPatch):
     assert both.exit_code == 2 and "--monthly-requests" in both.stderr
     routed = json.loads(ok("tenants", "update", "acme", "--default-provider", "together", "--json"))
     assert routed["defaultProvider"] == "together" and "together" in ok("tenants", "show", "acme")
+    listed = ok("tenants", "list")
+    assert "default provider" in listed and "together" in next(row for row in listed.splitlines() if " acme " in row)
     typo = runner.invoke(app, ["tenants", "update", "acme", "--default-provider", "togther"])
     assert typo.exit_code == 1 and "did you mean 'together'?" in typo.stderr
     assert (

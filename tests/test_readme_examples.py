@@ -84,9 +84,27 @@ def test_readme_python_sdk_example_works_as_written(readme_env: dict[str, str], 
     (block,) = examples("python", "KillTokenClient")
     run = subprocess.run([sys.executable, "-c", block], env=readme_env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    answer, cost = run.stdout.split()
-    assert answer == "Paris" and float(cost) > 0
+    answer, cost, cache = run.stdout.split()
+    assert answer == "Paris" and float(cost) > 0 and cache == "miss"
     assert fake_openai.received[-1].body["model"] == "gpt-4.1-mini"
+
+
+def test_readme_python_sdk_example_after_the_curl_one_is_a_cache_hit_as_the_readme_says(
+    readme_env: dict[str, str], gateway: LiveGateway, fake_openai: FakeOpenAI
+):
+    """Both once sent `idempotencyKey` "req-123": the SDK call replayed the curl call and looked like no call."""
+    native = next(block for block in examples("sh", "curl ") if '/v1/chat"' in block)
+    curl = subprocess.run(["bash", "-c", native], env=readme_env, capture_output=True, text=True, timeout=60)
+    assert curl.returncode == 0, curl.stderr
+    (block,) = examples("python", "KillTokenClient")
+    run = subprocess.run([sys.executable, "-c", block], env=readme_env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[1:] == ["0", "hit"] and len(fake_openai.received) == 1
+    with gateway.client() as http:
+        (latest, _) = http.get("/v1/requests", params={"limit": 2}).json()["data"]
+    assert latest["cache_status"] == "hit" and not latest["replay"]
+    keys = re.findall(r'(?:idempotencyKey"?|idempotency_key)\s*[:=]\s*"([^"]+)"', README.read_text())
+    assert len(keys) == len(set(keys)) >= 3, keys
 
 
 def test_readme_anthropic_sdk_example_works_with_its_placeholders_filled_in(

@@ -19,6 +19,8 @@ _FIXES = {
 @contextmanager
 def reported(reword: Callable[[str], str] | None = None) -> Iterator[None]:
     """`reword` adapts a gateway message written for HTTP clients to the command line."""
+    import socket
+
     from killtoken_cli.exceptions import KillTokenAPIError, KillTokenConnectionError, KillTokenError
 
     try:
@@ -34,8 +36,12 @@ def reported(reword: Callable[[str], str] | None = None) -> Iterator[None]:
         fail(f"{exc} Start it with `kt serve` (`--port N` for another port).", EXIT_UNAVAILABLE)
     except KillTokenError as exc:
         fail(str(exc))
-    except OSError as exc:  # httpx transport errors are OSError subclasses only sometimes; see below
+    except BrokenPipeError:
+        raise  # our stdout was closed (`kt ... | head`), not the daemon's socket: `main.run` stops quietly
+    except (ConnectionError, TimeoutError, socket.gaierror) as exc:  # raw socket errors httpx did not wrap
         fail(_unreachable(exc), EXIT_UNAVAILABLE)
+    except OSError as exc:  # a local file or disk (`--out FILE`): its own message names the path
+        fail(str(exc))
     except Exception as exc:
         import httpx
 

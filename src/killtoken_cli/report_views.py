@@ -11,27 +11,30 @@ from decimal import Decimal
 from typing import Any
 
 from killtoken_cli.output import usd
-from killtoken_proxy.reports.row_labels import UNKNOWN, UNPRICED, model_label, unknown_money, unpriced_only
+from killtoken_proxy.reports.row_labels import (
+    UNKNOWN,
+    UNPRICED,
+    model_label,
+    period_label,
+    savings_rate,
+    unknown_money,
+    unpriced_only,
+)
 
 __all__ = [
     "UNKNOWN",
     "model_label",
     "money",
-    "period_line",
+    "period_label",
     "print_pairs",
     "print_rows",
     "print_spend_chart",
+    "savings_rate",
     "unpriced_only",
     "usd",
 ]
 
 BAR_WIDTH = 32
-
-
-def period_line(report: dict[str, Any]) -> str:
-    since = report.get("from") or "the first record"
-    until = report.get("to") or "now"
-    return f"{since} to {until} (UTC)"
 
 
 def money(amount: str | None, row: Mapping[str, Any], *, spend: bool = False) -> str:

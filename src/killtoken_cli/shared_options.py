@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -13,7 +14,28 @@ Start = Annotated[
     ),
 ]
 End = Annotated[str | None, typer.Option("--to", metavar="DATE", help="End, exclusive: a date or an ISO date-time.")]
-Period = Annotated[str | None, typer.Option(help="30d, 24h, 4w or all, instead of --from/--to.")]
+
+
+def parse_period(value: str) -> str:
+    """`--period`: checked here, so `--period 2` is a usage error (exit 2) naming the forms, not a gateway error."""
+    from killtoken_proxy.errors import InvalidRequest
+    from killtoken_proxy.reports.timerange import period_start
+
+    text = value.strip().lower()
+    if text == "all":
+        return text
+    if text.isdigit():
+        raise typer.BadParameter(f"{value!r} has no unit: {text}h, {text}d or {text}w (or all).")
+    try:
+        period_start(text, datetime.now(UTC))  # the gateway's own rules: units h, d, w; at most ten years
+    except InvalidRequest as exc:
+        raise typer.BadParameter(exc.message) from None
+    return text
+
+
+Period = Annotated[
+    str | None, typer.Option(parser=parse_period, metavar="PERIOD", help="30d, 24h, 4w or all, instead of --from/--to.")
+]
 Feature = Annotated[str | None, typer.Option(help="Only this feature tag ((untagged) for untagged traffic).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ProviderFilter = Annotated[str | None, typer.Option("--provider", help="Only this provider.")]

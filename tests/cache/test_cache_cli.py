@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def test_duration_parsing():
-    assert [parse_duration(v) for v in ("90", "90s", "30m", "12h", "7d", "1.5h")] == [90, 90, 1800, 43200, 604800, 5400]
+    assert [parse_duration(v) for v in ("90s", "30m", "12h", "7d", "1.5h")] == [90, 1800, 43200, 604800, 5400]
 
 
 def test_stats_and_clear_through_the_cli(upstream: GatedOpenAI, monkeypatch: pytest.MonkeyPatch):
@@ -62,6 +62,13 @@ def test_stats_and_clear_through_the_cli(upstream: GatedOpenAI, monkeypatch: pyt
 def test_bad_duration_is_a_usage_error():
     result = runner.invoke(app, ["cache", "clear", "--older-than", "soon"])
     assert result.exit_code == 2 and "not a duration" in result.output
+
+
+def test_a_duration_without_a_unit_is_refused_before_anything_is_removed():
+    """`--older-than 2` removed every entry older than 2 seconds: the user meant hours or days."""
+    result = runner.invoke(app, ["cache", "clear", "--older-than", "2"])
+    assert result.exit_code == 2, result.output
+    assert "'2' has no unit: 2s, 2m, 2h or 2d" in result.stderr
 
 
 def test_a_malformed_tuning_variable_is_named(monkeypatch: pytest.MonkeyPatch):

@@ -15,7 +15,7 @@ def summary(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Spend, savings, per feature and model, errors and the cache opportunity (last 30 days by default)."""
+    """Spend and savings per feature and model. Also errors and the cache opportunity; the last 30 days by default."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json
@@ -30,12 +30,12 @@ def summary(
 
 def show(report: dict[str, Any]) -> None:
     from killtoken_cli.output import info
-    from killtoken_cli.report_views import model_label, money, period_line, print_pairs, print_rows, print_spend_chart
+    from killtoken_cli.report_views import model_label, money, period_label, print_pairs, print_rows, print_spend_chart
 
     totals, savings = report["totals"], report["savings"]
     tokens = totals["tokens"]
     print_pairs(
-        f"KillToken analytics, {period_line(report)}",
+        f"KillToken analytics, {period_label(report)}",
         [
             ("Requests", f"{totals['requests']:,} ({totals['failed']:,} failed)"),
             ("Billed requests", f"{totals['billedRequests']:,} ({totals['unpricedRequests']:,} unpriced)"),

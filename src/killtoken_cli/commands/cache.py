@@ -10,17 +10,20 @@ import typer
 from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = Typer(help="Exact cache: statistics and clearing (of your tenant's entries).", no_args_is_help=True)
+app = Typer(help="Exact cache of your tenant: statistics and clearing.", no_args_is_help=True)
 
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: str) -> float:
-    """`90`, `90s`, `30m`, `12h`, `7d` -> seconds."""
+    """`90s`, `30m`, `12h`, `7d` -> seconds. A bare number is refused: `2` meant 2 hours as often as 2 seconds."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())
     if match is None:
         raise typer.BadParameter(f"{value!r} is not a duration such as 90s, 30m, 12h or 7d.")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    number, unit = match.groups()
+    if not unit:
+        raise typer.BadParameter(f"{value!r} has no unit: {number}s, {number}m, {number}h or {number}d.")
+    return float(number) * _UNITS[unit]
 
 
 def _size(count: int) -> str:
@@ -46,7 +49,7 @@ def _rows(stats: dict[str, Any]) -> list[list[str]]:
 
 @app.command("stats")
 def stats(as_json: AsJson = False, tenant: Tenant = None) -> None:
-    """Entries, size, hit rate and verified savings of your tenant's exact cache."""
+    """Your tenant's cache: entries, size, hit rate, verified savings."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
@@ -73,7 +76,7 @@ def clear(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Remove your tenant's cached answers (all, or those older than --older-than)."""
+    """Remove your tenant's cached answers. All of them, or those older than --older-than."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json

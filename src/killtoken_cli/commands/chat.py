@@ -79,7 +79,7 @@ def chat(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the response and metrics as JSON.")] = False,
 ) -> None:
-    """Send one message and print the answer (stdout) and what it cost (stderr)."""
+    """Send one message; print the answer and what it cost. The answer goes to stdout, the cost to stderr."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json, print_table

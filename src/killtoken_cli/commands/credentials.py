@@ -11,7 +11,7 @@ from killtoken_cli.help_format import Typer
 from killtoken_cli.output import fail
 from killtoken_cli.shared_options import AsJson, Tenant
 
-app = Typer(help="Provider credentials (BYOK): add, list, show, update, test, remove.", no_args_is_help=True)
+app = Typer(help="Provider credentials (BYOK): keys the gateway calls with.", no_args_is_help=True)
 
 CredentialArg = Annotated[str, typer.Argument(help="The cred_ id from `kt credentials list`.")]
 FromEnvOpt = Annotated[
@@ -51,7 +51,7 @@ def add(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Store a provider credential, asking for exactly the fields it needs. Secrets are read hidden, never echoed."""
+    """Store a provider credential. Asks for exactly the fields it needs; secrets are read hidden, never echoed."""
     from killtoken_cli.connection import connect
     from killtoken_cli.credential_input import Flags, collect
     from killtoken_cli.errors import reported
@@ -174,7 +174,7 @@ def update(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Rotate the secret, relabel, change config, or (de)activate; the gateway uses the change at once."""
+    """Rotate, relabel, reconfigure or (de)activate a credential. The gateway uses the change at once."""
     from killtoken_cli.connection import connect
     from killtoken_cli.credential_input import Flags, collect, parse_config
     from killtoken_cli.errors import reported
@@ -201,7 +201,7 @@ def test(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Make one tiny live call with the credential: ok, auth_failed, unreachable or error (exit 1 unless ok)."""
+    """Make one tiny live call with a credential. Prints ok, auth_failed, unreachable or error (exit 1 unless ok)."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import EXIT_ERROR, info, print_json

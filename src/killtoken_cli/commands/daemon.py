@@ -73,7 +73,7 @@ def init(
         ),
     ] = None,
 ) -> None:
-    """Create the default tenant and print its kt_ key (once), without starting the daemon."""
+    """Create the default tenant and print its kt_ key, once. The daemon is not started."""
     from killtoken_cli.connection import load_settings, running_daemon_url
 
     settings = load_settings()
@@ -126,7 +126,7 @@ def serve(
         typer.Option("--access-log", help="Log one line per request (off by default: it costs CPU on every call)."),
     ] = False,
 ) -> None:
-    """Start the local gateway (Ctrl-C stops it and flushes the ledger)."""
+    """Start the local gateway. Ctrl-C stops it and flushes the ledger."""
     from killtoken_cli.connection import load_settings
     from killtoken_proxy.server import PortInUse, check_port_free
     from killtoken_proxy.server import serve as run_server

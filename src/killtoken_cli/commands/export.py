@@ -52,7 +52,7 @@ def requests_(
     period: Period = None,
     tenant: Tenant = None,
 ) -> None:
-    """Export the recorded requests, oldest first, with a progress bar."""
+    """Export the recorded requests, oldest first. A progress bar shows on a terminal."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import fail, info
@@ -88,7 +88,7 @@ def analytics(
     feature: Feature = None,
     tenant: Tenant = None,
 ) -> None:
-    """Export the analytics summary with a per-day series as JSON (last 30 days by default)."""
+    """Export the analytics summary with a per-day series as JSON. The last 30 days by default."""
     import json
 
     from killtoken_cli.connection import connect

@@ -20,7 +20,7 @@ def create(
     label: Annotated[str | None, typer.Option(help="What the key is for, e.g. `billing-worker`.")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Issue a new key for the tenant and print it (shown once: store it now)."""
+    """Issue a new key for the tenant and print it. The key is shown once: store it now."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
@@ -36,7 +36,8 @@ def create(
 
 @app.command("list")
 def list_(tenant: TenantOpt = "default", as_json: AsJson = False) -> None:
-    """The tenant's keys: id, label, prefix and last 4 characters, status (never the key itself)."""
+    """List a tenant's keys, masked (never the key itself). Each with id, label, prefix and last 4
+    characters, status."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table

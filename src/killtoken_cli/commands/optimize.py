@@ -60,7 +60,8 @@ def preview(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Show the diff and the savings of a mode on a chat request (read from stdin); nothing is sent upstream."""
+    """Show the diff and savings of a mode on a chat request. The request is read from stdin; nothing
+    is sent upstream."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json

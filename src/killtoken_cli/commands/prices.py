@@ -55,7 +55,7 @@ def list_(as_json: AsJson = False, tenant: Tenant = None) -> None:
 
 @app.command("show")
 def show(provider: Provider, model: Model, as_json: AsJson = False, tenant: Tenant = None) -> None:
-    """Show the price that applies to a provider's model (an override, else genai-prices)."""
+    """Show the price that applies to a provider's model. An override, else genai-prices' list price."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
@@ -91,7 +91,7 @@ def set_(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Set a negotiated or custom price; cached input and cache writes default to the input rate."""
+    """Set a negotiated or custom price. Cached input and cache writes default to the input rate."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
@@ -108,7 +108,7 @@ def set_(
 
 @app.command("remove")
 def remove(provider: Provider, model: Model, tenant: Tenant = None) -> None:
-    """Remove an override (genai-prices' list price applies again, if it has one)."""
+    """Remove a price override. The list price from genai-prices applies again, if it has one."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info

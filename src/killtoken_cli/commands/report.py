@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from killtoken_cli.help_format import Typer
-from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant
+from killtoken_cli.shared_options import AsJson, End, Feature, Start, Tenant, parse_period
 
 app = Typer(help="Reports: roi.", no_args_is_help=True)
 
@@ -17,7 +17,9 @@ FORMATS = ("table", "md", "csv")
 
 @app.command("roi")
 def roi(
-    period: Annotated[str | None, typer.Option(help="30d (default), 24h, 4w or all.")] = None,
+    period: Annotated[
+        str | None, typer.Option(parser=parse_period, metavar="PERIOD", help="30d (default), 24h, 4w or all.")
+    ] = None,
     start: Start = None,
     end: End = None,
     feature: Feature = None,
@@ -49,18 +51,18 @@ def show(report: dict[str, Any]) -> None:
         UNKNOWN,
         model_label,
         money,
-        period_line,
+        period_label,
         print_pairs,
         print_rows,
+        savings_rate,
         unpriced_only,
         usd,
     )
 
     savings = report["savings"]
     scope = f" for {report['feature']}" if report["feature"] else ""
-    rate = None if unpriced_only(report) else report["savingsRate"]
     print_pairs(
-        f"KillToken ROI{scope}, {period_line(report)}",
+        f"KillToken ROI{scope}, {period_label(report)}",
         [
             ("Requests", f"{report['requests']:,}"),
             ("Billed requests", f"{report['billedRequests']:,} ({report['unpricedRequests']:,} unpriced)"),
@@ -71,7 +73,7 @@ def show(report: dict[str, Any]) -> None:
             ("Net savings", money(report["netSavingsUsd"], report)),
             # Spend plus savings: unknown as soon as the spend is.
             ("Cost without KillToken", UNKNOWN if unpriced_only(report) else usd(report["withoutKillTokenUsd"])),
-            ("Savings rate", f"{float(rate):.1%}" if rate is not None else UNKNOWN),
+            ("Savings rate", savings_rate(report)),
             ("Cache opportunity (not yet saved)", money(report["cacheOpportunityUsd"], report)),
         ],
     )

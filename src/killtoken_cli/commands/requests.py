@@ -22,7 +22,9 @@ from killtoken_cli.shared_options import (
     Tenant,
 )
 
-app = Typer(help="Request history: list and show recorded gateway calls; ledger settings.", no_args_is_help=True)
+app = Typer(
+    help="Request history: the calls the gateway recorded. Also what the ledger keeps (settings).", no_args_is_help=True
+)
 
 
 def _row(r: dict[str, Any]) -> list[str]:
@@ -36,8 +38,14 @@ def _row(r: dict[str, Any]) -> list[str]:
         str(r.get("status", "")) + (f" {r['error']}" if r.get("error") else ""),
         tokens,
         usd(cost, exact=True, missing="unpriced" if r.get("status") == 200 else ""),
+        _cache(r),
         f"{r.get('latency_ms', '')}",
     ]
+
+
+def _cache(r: dict[str, Any]) -> str:
+    """Why a call cost $0 without a provider: `hit` (exact cache) or `replay` (idempotency key); else miss/write/..."""
+    return "replay" if r.get("replay") else str(r.get("cache_status") or "")
 
 
 @app.command("list")
@@ -83,7 +91,7 @@ def list_(
     else:
         print_table(
             "Requests",
-            ["id", "time (UTC)", "feature", "provider / model", "status", "tokens in/out", "cost", "ms"],
+            ["id", "time (UTC)", "feature", "provider / model", "status", "tokens in/out", "cost", "cache", "ms"],
             [_row(r) for r in rows],
         )
     if page.get("nextCursor"):

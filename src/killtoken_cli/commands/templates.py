@@ -177,7 +177,8 @@ def edit(
     as_json: AsJson = False,
     tenant: Tenant = None,
 ) -> None:
-    """Save a new version: --file replaces all messages, --system/--user only that role's; the rest stays."""
+    """Save a new version of a template. --file replaces all messages, --system/--user only that
+    role's; the rest stays."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
@@ -234,7 +235,7 @@ def render(
 def remove(
     ref: Annotated[str, typer.Argument(metavar="TEMPLATE", help="A tpl_ id or a name.")], tenant: Tenant = None
 ) -> None:
-    """Delete a template and all its versions (recorded requests keep their template id)."""
+    """Delete a template and all its versions. Recorded requests keep their template id."""
     from killtoken_cli.connection import connect
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info

@@ -10,7 +10,7 @@ from killtoken_cli.help_format import Typer
 from killtoken_cli.shared_options import AsJson
 
 app = Typer(
-    help="Tenants (one set of provider keys, one quota, one bill each): add, list, show, update, suspend, remove.",
+    help="Tenants: one set of provider keys, one quota, one bill each.",
     no_args_is_help=True,
 )
 
@@ -45,6 +45,10 @@ def _limit(tenant: dict[str, Any]) -> str:
     return f"{usage['used']:,} / " + ("unlimited" if usage["limit"] is None else f"{usage['limit']:,}")
 
 
+def _default_provider(tenant: dict[str, Any]) -> str:
+    return str(tenant.get("defaultProvider") or "-")
+
+
 def _describe(tenant: dict[str, Any]) -> list[list[str]]:
     return [
         ["id", tenant["id"]],
@@ -54,7 +58,7 @@ def _describe(tenant: dict[str, Any]) -> list[list[str]]:
         [f"requests this month ({tenant['usage']['period']})", _limit(tenant)],
         ["quota resets", tenant["usage"]["resetsAt"]],
         ["rate limit", f"{tenant['rateLimitPerMinute']:,} / minute"],
-        ["default provider", tenant.get("defaultProvider") or "-"],
+        ["default provider", _default_provider(tenant)],
         ["active keys", str(tenant["activeKeys"])],
         ["created", tenant["createdAt"][:19]],
     ]
@@ -78,7 +82,7 @@ def add(
     default_provider: DefaultProviderOpt = None,
     as_json: AsJson = False,
 ) -> None:
-    """Create a tenant and print its first kt_ key (shown once: store it now)."""
+    """Create a tenant and print its first kt_ key. The key is shown once: store it now."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import info, print_json
@@ -103,7 +107,7 @@ def add(
 
 @app.command("list")
 def list_(as_json: AsJson = False) -> None:
-    """All tenants with their plan, this month's usage and rate limit."""
+    """All tenants: plan, usage, rate limit, default provider, keys."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import print_json, print_table
@@ -115,9 +119,18 @@ def list_(as_json: AsJson = False) -> None:
         return
     print_table(
         "Tenants",
-        ["name", "id", "status", "plan", "requests this month", "rate / min", "keys"],
+        ["name", "id", "status", "plan", "requests this month", "rate / min", "default provider", "keys"],
         [
-            [t["name"], t["id"], t["status"], t["plan"], _limit(t), str(t["rateLimitPerMinute"]), str(t["activeKeys"])]
+            [
+                t["name"],
+                t["id"],
+                t["status"],
+                t["plan"],
+                _limit(t),
+                str(t["rateLimitPerMinute"]),
+                _default_provider(t),
+                str(t["activeKeys"]),
+            ]
             for t in tenants
         ],
     )
@@ -125,7 +138,8 @@ def list_(as_json: AsJson = False) -> None:
 
 @app.command("show")
 def show(tenant: TenantArg, as_json: AsJson = False) -> None:
-    """One tenant: plan, usage this month, when the quota resets, rate limit, keys."""
+    """Show one tenant: plan, usage, limits, default provider, keys. Usage is this month's, with when
+    the quota resets."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
 
@@ -143,7 +157,8 @@ def update(
     default_provider: DefaultProviderOpt = None,
     as_json: AsJson = False,
 ) -> None:
-    """Change a tenant's plan (--plan, or a custom --monthly-requests), rate limit, default provider or name."""
+    """Change a tenant's plan, rate limit, default provider or name. A custom monthly limit:
+    --monthly-requests instead of --plan."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
 
@@ -172,7 +187,7 @@ def _set_status(tenant: str, suspend: bool) -> None:
 
 @app.command("suspend")
 def suspend(tenant: TenantArg) -> None:
-    """Refuse every request of this tenant with 403 tenant_suspended (its data is kept)."""
+    """Refuse every request of a tenant (403 tenant_suspended). Its data is kept."""
     _set_status(tenant, suspend=True)
 
 
@@ -187,7 +202,7 @@ def remove(
     tenant: TenantArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a tenant, its keys, its provider credentials and their secrets (request history stays)."""
+    """Delete a tenant, its keys and its provider credentials. Their secrets go too; the request history stays."""
     from killtoken_cli.connection import connect_admin
     from killtoken_cli.errors import reported
     from killtoken_cli.output import fail, info

@@ -10,7 +10,15 @@ from typing import Any
 
 from killtoken_proxy.money import money_text
 from killtoken_proxy.reports.csv_export import safe_cell
-from killtoken_proxy.reports.row_labels import UNKNOWN, UNPRICED, model_label, unknown_money, unpriced_only
+from killtoken_proxy.reports.row_labels import (
+    UNKNOWN,
+    UNPRICED,
+    model_label,
+    period_label,
+    savings_rate,
+    unknown_money,
+    unpriced_only,
+)
 from killtoken_proxy.reports.summary import Breakdown, split_template_labels
 from killtoken_proxy.reports.timerange import TimeRange
 from killtoken_proxy.store.ledger.totals import Totals
@@ -145,15 +153,12 @@ def roi_csv(report: dict[str, Any]) -> str:
 
 def roi_markdown(report: dict[str, Any]) -> str:
     scope = f" for feature `{report['feature']}`" if report["feature"] else ""
-    since = report["from"] or "the first record"
-    until = report["to"] or "now"
     savings = report["savings"]
     unknown = unpriced_only(report)  # spend unknown: so are spend + savings and the rate
-    rate = UNKNOWN if unknown or report["savingsRate"] is None else report["savingsRate"]
     lines = [
         f"# KillToken ROI{scope}",
         "",
-        f"Period: {since} to {until} (UTC). Currency: USD.",
+        f"Period: {period_label(report)}. Currency: USD.",
         "",
         "| Measure | Value |",
         "| --- | --- |",
@@ -165,7 +170,7 @@ def roi_markdown(report: dict[str, Any]) -> str:
         f"| Estimated savings (optimization) | {_usd(savings['estimatedUsd'], report)} |",
         f"| Net savings | {_usd(report['netSavingsUsd'], report)} |",
         f"| Cost without KillToken | {UNKNOWN if unknown else '$' + report['withoutKillTokenUsd']} |",
-        f"| Savings rate | {rate} |",
+        f"| Savings rate | {savings_rate(report)} |",
         f"| Cache opportunity (not yet saved) | {_usd(report['cacheOpportunityUsd'], report)} |",
         *(
             f"| Optimization opportunity, `{mode}` (not yet saved) | {_usd(amount, report)} |"
