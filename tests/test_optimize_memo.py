@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from decimal import Decimal
 from typing import Any
 
+from killtoken_proxy.gateway.chat_request import ChatRequest
 from killtoken_proxy.gateway.optimize.engine import optimize
 from killtoken_proxy.gateway.optimize.memo import BoundedMemo
 from killtoken_proxy.gateway.optimize.stage import PromptOptimizer
@@ -35,9 +37,18 @@ def test_a_repeated_prompt_reports_what_a_fresh_run_reports_in_every_mode():
 
 def test_measure_only_on_a_remembered_prompt_still_sends_the_requests_own_messages():
     optimizer = _optimizer()
-    optimizer.report(copy.deepcopy(PROMPT), "measure_only", "tn_a", "openai", "gpt-4o-mini")
-    mine = copy.deepcopy(PROMPT)
-    assert optimizer.report(mine, "measure_only", "tn_a", "openai", "gpt-4o-mini").messages is mine
+    first = ChatRequest(provider="openai", model="gpt-4o-mini", messages=copy.deepcopy(PROMPT))
+    mine = ChatRequest(provider="openai", model="gpt-4o-mini", messages=copy.deepcopy(PROMPT))
+    asyncio.run(optimizer.apply(first, "tn_a", "openai"))
+    sent, report = asyncio.run(optimizer.apply(mine, "tn_a", "openai"))
+    assert sent is mine and sent.messages is mine.messages
+    assert report.to_json()["shadow"]["safe"]["tokensRemoved"] > 0
+
+
+def test_a_remembered_prompt_at_the_same_price_reuses_its_report():
+    optimizer = _optimizer()
+    first = optimizer.report(copy.deepcopy(PROMPT), "safe", "tn_a", "openai", "gpt-4o-mini")
+    assert optimizer.report(copy.deepcopy(PROMPT), "safe", "tn_b", "openai", "gpt-4o-mini") is first
 
 
 def test_savings_follow_the_current_price_even_for_a_remembered_prompt():

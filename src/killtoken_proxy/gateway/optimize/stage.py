@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -53,6 +53,10 @@ class OptimizationReport:
 
     def potential_savings(self) -> dict[str, str]:
         """What each mode would save on this request (the ledger's `potential_savings_usd`, summed by reports)."""
+        return self._potential
+
+    @cached_property
+    def _potential(self) -> dict[str, str]:  # built once, shared read-only like `_json`
         return {mode: text for mode in MODES[1:] if (text := money_text(self.savings_by_mode[mode])) is not None}
 
     def to_json(self) -> dict[str, Any]:
@@ -93,23 +97,40 @@ class OptimizationReport:
         }
 
 
+@dataclass
+class _Memoized:
+    """One prompt's optimization, and its reports by input price (the same for every tenant paying it)."""
+
+    result: Result
+    reports: dict[Decimal | None, OptimizationReport] = field(default_factory=dict)
+
+
+REPORTS_PER_PROMPT = 8  # distinct input prices seen for one prompt (tenants with their own rates)
+
+
 class PromptOptimizer:
     def __init__(self, tokenizers: Tokenizers, price: PriceLookup) -> None:
         self._tokenizers = tokenizers
         self._price = price
-        self._memo: BoundedMemo[Result] = BoundedMemo()
+        self._memo: BoundedMemo[_Memoized] = BoundedMemo()
 
     def report(
         self, messages: list[Message], mode: OptimizationMode, tenant_id: str | None, provider: str | None, model: str
     ) -> OptimizationReport:
+        """Memoised: a prompt sent again at the same input price gets the very same (read-only) report.
+        In measure_only its `messages` may be an equal copy of the request's: what is sent is the request's."""
         counter = self._tokenizers.for_model(model)
         key = (f"{counter.name}:{counter.exact}:{mode}", json_codec.dumps(messages))
-        result = self._memo.get_or_compute(key, lambda: optimize(messages, mode, counter))
-        if mode == "measure_only" and result.messages is not messages:
-            result = replace(result, messages=messages)  # measure_only sends the request's own messages
+        memoized = self._memo.get_or_compute(key, lambda: _Memoized(optimize(messages, mode, counter)))
         per_token = self._price(tenant_id, provider, model, 1)  # input prices are linear: one lookup
-        savings = {m: None if per_token is None else per_token * result.removed_by(m) for m in MODES}
-        return OptimizationReport(result, savings)
+        report = memoized.reports.get(per_token)
+        if report is None:
+            result = memoized.result
+            savings = {m: None if per_token is None else per_token * result.removed_by(m) for m in MODES}
+            report = OptimizationReport(result, savings)
+            if len(memoized.reports) < REPORTS_PER_PROMPT:
+                memoized.reports[per_token] = report
+        return report
 
     def measures_beside_the_call(self, request: ChatRequest) -> bool:
         """measure_only sends the prompt unchanged, so a big prompt's shadow estimate (tens to hundreds of
@@ -129,7 +150,7 @@ class PromptOptimizer:
         args = (request.messages, request.optimization_mode, tenant_id, provider, request.model)
         # A big prompt takes tens of milliseconds of CPU: off the event loop, other requests keep flowing.
         report = await asyncio.to_thread(self.report, *args) if _is_big(request) else self.report(*args)
-        if report.messages is request.messages:
+        if request.optimization_mode == "measure_only" or report.messages is request.messages:
             return request, report
         return replace(request, messages=report.messages), report
 
