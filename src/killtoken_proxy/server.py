@@ -49,6 +49,9 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+GC_YOUNG_THRESHOLD = 20_000
+
+
 async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
@@ -59,6 +62,10 @@ async def _serve(server: uvicorn.Server, settings: Settings) -> bool:
         # (~80k objects fewer: a full pass over them took 10-60 ms here, a pause for every request in flight).
         gc.collect()
         gc.freeze()
+        # A chat call allocates a few hundred container objects, nearly all freed by refcount; at the default
+        # threshold (700) the young generation was collected every two or three calls. Measured with 16 in
+        # flight: CPU per call -10%, throughput +10%; memory stays flat (the 100k-request soak).
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
         write_json_atomically(
             settings.paths.daemon_file,
             {"pid": os.getpid(), "url": settings.url, "started_at": datetime.now(UTC).isoformat()},
