@@ -28,7 +28,7 @@ async def preview(request: Request, tenant: Annotated[Tenant, Depends(calling_te
         body = {**body, "optimizationMode": PREVIEW_DEFAULT_MODE}
     chat = parse_openai(body, request.headers)
     try:
-        chosen = runtime.gateway.route_for(tenant.id, chat.model, chat.provider, request.headers, template)
+        chosen = runtime.gateway.route_for(tenant, chat.model, chat.provider, request.headers, template)
         provider, model = chosen.provider, chosen.model
     except InvalidRequest:
         provider, model = None, chat.model  # an unroutable model is still worth counting, just not pricing

@@ -183,16 +183,15 @@ class Gateway:
 
     def route_for(
         self,
-        tenant_id: str,
+        tenant: Tenant,
         model: str,
         provider: str | None,
         headers: Mapping[str, str],
         template: TemplateUse | None = None,
     ) -> Route:
         """Which provider serves `model` for this tenant, and the model name it receives (README: routing)."""
-        defaults = self._credentials.default_models(tenant_id)
-        tenant = self._tenants.get(tenant_id)
-        fallback = tenant.default_provider if tenant is not None else None
+        defaults = self._credentials.default_models(tenant.id)
+        fallback = tenant.default_provider
         filled = template.filled if template is not None else frozenset()
         if "provider" not in filled:
             return route(model, provider, headers, self._known_providers, defaults, tenant_default=fallback)
@@ -205,7 +204,7 @@ class Gateway:
 
     def _route(self, call: Call, headers: Mapping[str, str]) -> None:
         assert call.request is not None and call.tenant is not None
-        chosen = self.route_for(call.tenant.id, call.request.model, call.request.provider, headers, call.template)
+        chosen = self.route_for(call.tenant, call.request.model, call.request.provider, headers, call.template)
         call.adapter = self._adapter(chosen.provider)  # first: a provider that does not exist is nobody's row
         call.provider = chosen.provider
         call.record["routed_by"] = chosen.rule
